@@ -1,0 +1,64 @@
+# Lamina: a small Xen-ABI type-1 hypervisor. `make help` lists the targets.
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+include mk/flags.mk
+
+# Each part adds its outputs to ALL_IMAGES and its own rules.
+ALL_IMAGES :=
+include lib/lib.mk
+include hv/hv.mk
+-include guests/guests.mk
+-include dom0/dom0.mk
+include tests/unit/unit.mk
+-include tests/integration/integration.mk
+include bench/bench.mk
+
+QEMU ?= qemu-system-x86_64
+QEMU_MEM ?= 512M
+DOM0_MEM ?= 128M
+# The machine every run and test uses: TCG only (docs/testing.md says why).
+QEMU_BASE = $(QEMU) -accel tcg -machine q35 -cpu max -m $(QEMU_MEM) -nodefaults \
+            -display none -no-reboot
+
+.PHONY: all help deps run run-iso iso test lint size clean
+all: $(ALL_IMAGES)
+
+help:
+	@echo "Lamina build targets (DEBUG=1 default builds with assertions; DEBUG=0 for benchmarks)"
+	@echo "  make run         build, then boot the hypervisor and dom0 in QEMU; dom0's shell is on the terminal"
+	@echo "                   (quit: 'poweroff' in dom0, or Ctrl-A x)"
+	@echo "  make run-iso     the same, booting through GRUB's multiboot2 from a grub-mkrescue ISO"
+	@echo "  make test        host unit tests (Check, ASan+UBSan), then QEMU integration tests (pytest)"
+	@echo "  make unit        host unit tests only"
+	@echo "  make integration QEMU integration tests only (PYTEST_ARGS=... to filter)"
+	@echo "  make iso         build $(BUILD)/lamina.iso (GRUB, multiboot2)"
+	@echo "  make bench       boot-time benchmark (bench/boot_time.py; median of 5)"
+	@echo "  make lint        cppcheck and clang-tidy over the C sources"
+	@echo "  make size        lines of code in the hypervisor (the trusted base)"
+	@echo "  make deps        install missing Debian packages with apt-get (run/test do this themselves)"
+	@echo "  make clean       remove build/"
+	@echo "Variables: QEMU_MEM=$(QEMU_MEM) DOM0_MEM=$(DOM0_MEM) HV_ARGS='loglvl=all' DEBUG=$(DEBUG)"
+
+deps:
+	@tools/install-deps.sh
+
+run: deps all
+	$(QEMU_BASE) -serial mon:stdio -kernel $(HV_ELF) \
+	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS)"
+
+run-iso: deps iso
+	$(QEMU_BASE) -serial mon:stdio -cdrom $(BUILD)/lamina.iso
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) all
+	$(MAKE) integration
+
+size:
+	@tools/hv-size.sh
+
+lint:
+	@tools/lint.sh
+
+clean:
+	rm -rf build

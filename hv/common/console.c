@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * COM1 (16550 UART at 0x3f8, 115200 8N1): the hypervisor's only device
+ * besides the interrupt controller and timer. Owns the log prefix and log
+ * level, and a small input ring filled from the UART's receive interrupt that
+ * dom0 drains through console_io. Single pCPU: interrupts are off whenever the
+ * hypervisor runs, so the ring needs no lock yet.
+ */
+#include <hv/console.h>
+#include <hv/time.h>
+#include <asm/x86.h>
+#include <lamina/fmt.h>
+
+#define COM1_PORT 0x3f8
+#define UART_THR 0
+#define UART_RBR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+
+enum log_level hv_loglvl = LOG_INFO;
+
+static char input_ring[4096];
+static size_t input_prod, input_cons;   /* free-running; prod - cons <= size */
+
+void console_init(void)
+{
+    outb(COM1_PORT + UART_IER, 0x00);
+    outb(COM1_PORT + UART_LCR, 0x80);      /* DLAB: set divisor */
+    outb(COM1_PORT + 0, 0x01);             /* 115200 baud */
+    outb(COM1_PORT + 1, 0x00);
+    outb(COM1_PORT + UART_LCR, 0x03);      /* 8N1 */
+    outb(COM1_PORT + UART_FCR, 0xc7);      /* FIFOs on, cleared, 14-byte trigger */
+    outb(COM1_PORT + UART_MCR, 0x0b);      /* DTR, RTS, OUT2 (routes the IRQ) */
+}
+
+void console_enable_rx_irq(void)
+{
+    outb(COM1_PORT + UART_IER, 0x01);      /* data-available interrupt */
+}
+
+static void serial_putc(char c)
+{
+    /* Bounded wait: a wedged UART must not hang the hypervisor forever. */
+    for (unsigned spins = 0; spins < 100000; spins++)
+        if (inb(COM1_PORT + UART_LSR) & LSR_THR_EMPTY)
+            break;
+    outb(COM1_PORT + UART_THR, (uint8_t)c);
+}
+
+void console_write_raw(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n')
+            serial_putc('\r');
+        serial_putc(buf[i]);
+    }
+}
+
+bool console_poll_input(void)
+{
+    bool got = false;
+    while (inb(COM1_PORT + UART_LSR) & LSR_DATA_READY) {
+        char c = (char)inb(COM1_PORT + UART_RBR);
+        if (input_prod - input_cons < sizeof(input_ring))
+            input_ring[input_prod++ % sizeof(input_ring)] = c;
+        got = true;
+    }
+    return got;
+}
+
+size_t console_read_input(char *buf, size_t len)
+{
+    size_t n = 0;
+    console_poll_input();
+    while (n < len && input_cons != input_prod)
+        buf[n++] = input_ring[input_cons++ % sizeof(input_ring)];
+    return n;
+}
+
+void vprintk(enum log_level lvl, const char *fmt, va_list ap)
+{
+    char line[512];
+    if (lvl > hv_loglvl)
+        return;
+    int n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
+    size_t len = n < 0 ? 0 : MIN((size_t)n, sizeof(line) - 1);
+    console_write_raw("(HV) ", 5);
+    console_write_raw(line, len);
+    if (len == 0 || line[len - 1] != '\n')
+        console_write_raw("\n", 1);
+}
+
+void printk(enum log_level lvl, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintk(lvl, fmt, ap);
+    va_end(ap);
+}
+
+/* Token bucket: 20 guest-triggered lines at once, then one per 100 ms. */
+bool guest_log_allowed(void)
+{
+    static uint64_t tokens = 20, last_ns;
+    static unsigned suppressed;
+    uint64_t now = time_now_ns();
+
+    if (now - last_ns >= 100000000ull) {
+        tokens = MIN(tokens + (now - last_ns) / 100000000ull, 20);
+        last_ns = now;
+    }
+    if (tokens) {
+        tokens--;
+        if (suppressed) {
+            unsigned n = suppressed;
+            suppressed = 0;
+            printk(LOG_WARN, "(%u guest messages suppressed)", n);
+        }
+        return true;
+    }
+    suppressed++;
+    return false;
+}

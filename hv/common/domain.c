@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domain and vCPU lifetime: creation with a shared_info page and event
+ * channels, memory accounting, shutdown and crash. A domain that is shut down
+ * or crashed never runs again; its memory is released when nothing maps it.
+ * When dom0 goes, the machine goes with it (powered off, or reset).
+ */
+#include <hv/sched.h>
+#include <hv/console.h>
+#include <lamina/fmt.h>
+#include <public/sched.h>
+
+struct domain *domain_list[MAX_DOMAINS];
+
+void machine_power_off(void) __noreturn;
+void machine_restart(void) __noreturn;
+void pv_vcpu_release(struct vcpu *v);
+
+const char *shutdown_reason_name(unsigned reason)
+{
+    static const char *const names[] = { "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset" };
+    return reason < ARRAY_SIZE(names) ? names[reason] : "unknown";
+}
+
+static void periodic_timer_fn(void *data)
+{
+    struct vcpu *v = data;
+    send_guest_vcpu_virq(v, VIRQ_TIMER);
+    if (v->periodic_period_ns)
+        timer_set(&v->periodic_timer, v->periodic_timer.expires_ns + v->periodic_period_ns);
+}
+
+static void singleshot_timer_fn(void *data)
+{
+    send_guest_vcpu_virq(data, VIRQ_TIMER);
+}
+
+static void poll_timer_fn(void *data)
+{
+    struct vcpu *v = data;
+    v->nr_poll_ports = 0;
+    vcpu_wake(v);
+}
+
+static struct vcpu *vcpu_create(struct domain *d, unsigned id)
+{
+    struct vcpu *v = alloc_xen_pages(ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE);
+    if (!v)
+        return NULL;
+    v->domain = d;
+    v->vcpu_id = id;
+    v->vcpu_info = &d->shared_info->vcpu_info[id];
+    v->vcpu_info_mfn = INVALID_MFN;
+    v->vcpu_info->evtchn_upcall_mask = 1;
+    v->runstate.state = RUNSTATE_offline;
+    for (unsigned i = 0; i < NR_VIRQS; i++)
+        v->virq_to_port[i] = 0;
+    v->periodic_timer = (struct timer){ .fn = periodic_timer_fn, .data = v };
+    v->singleshot_timer = (struct timer){ .fn = singleshot_timer_fn, .data = v };
+    v->poll_timer = (struct timer){ .fn = poll_timer_fn, .data = v };
+    v->debugreg[6] = 0xffff0ff0;           /* §3.8 initial DR6/DR7 */
+    v->debugreg[7] = 0x400;
+    v->periodic_period_ns = 10000000ull;   /* §3.8: a 10 ms periodic VIRQ_TIMER by default */
+    d->vcpus[id] = v;
+    return v;
+}
+
+struct domain *domain_create(domid_t id, bool privileged)
+{
+    if (id >= MAX_DOMAINS || domain_list[id])
+        return NULL;
+    struct domain *d = alloc_xen_pages(1);
+    if (!d)
+        return NULL;
+    d->domain_id = id;
+    d->is_privileged = privileged;
+    d->page_list_head = ~0u;
+    d->shared_info = alloc_xen_pages(1);
+    if (!d->shared_info)
+        goto fail;
+    d->shared_info_mfn = virt_to_mfn(d->shared_info);
+    /* The guest may map shared_info: it is hypervisor memory shared with d. */
+    struct page_info *sp = mfn_to_page(d->shared_info_mfn);
+    sp->owner = id;
+    sp->flags |= PGF_xen_heap;
+    for (unsigned i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
+        d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
+    d->shared_info->wc_version = 2;
+    d->shared_info->wc_sec = (uint32_t)wallclock_boot_sec();
+    d->shared_info->wc_sec_hi = (uint32_t)(wallclock_boot_sec() >> 32);
+    d->shared_info->wc_nsec = wallclock_boot_nsec();
+    if (evtchn_init(d))
+        goto fail;
+    d->max_vcpus = MAX_VCPUS_PER_DOMAIN;
+    if (!vcpu_create(d, 0))
+        goto fail;
+    domain_list[id] = d;
+    return d;
+fail:
+    evtchn_destroy(d);
+    if (d->shared_info) {
+        struct page_info *p = mfn_to_page(d->shared_info_mfn);
+        p->owner = DOMID_XEN;
+        p->flags = 0;
+        free_xen_pages(d->shared_info, 1);
+    }
+    free_xen_pages(d, 1);
+    return NULL;
+}
+
+struct domain *domain_by_id(domid_t id)
+{
+    if (id >= MAX_DOMAINS || !domain_list[id] || domain_list[id]->is_dying)
+        return NULL;
+    return domain_list[id];
+}
+
+/* Gives a freshly allocated frame to d and accounts for it. */
+int domain_assign_page(struct domain *d, mfn_t mfn)
+{
+    if (d->tot_pages >= d->max_pages)
+        return -XEN_ENOMEM;
+    struct page_info *pg = mfn_to_page(mfn);
+    pg->owner = d->domain_id;
+    pg->flags |= PGF_allocated;
+    pg->count = 1;
+    pg->next = d->page_list_head;
+    d->page_list_head = (uint32_t)mfn;
+    d->tot_pages++;
+    return 0;
+}
+
+void domain_shutdown(struct domain *d, unsigned reason)
+{
+    if (d->is_dying)
+        return;
+    d->is_dying = true;
+    d->shutdown_reason = reason;
+    if (reason == SHUTDOWN_crash)
+        pr_info("d%u shut down (crash)", d->domain_id);
+    else
+        pr_info("d%u shut down (%s)", d->domain_id, shutdown_reason_name(reason));
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (!v)
+            continue;
+        timer_stop(&v->periodic_timer);
+        timer_stop(&v->singleshot_timer);
+        timer_stop(&v->poll_timer);
+        v->is_up = false;
+    }
+    if (d->domain_id == 0) {
+        /* The control domain is gone: so is the machine (as with Xen). */
+        if (reason == SHUTDOWN_poweroff)
+            machine_power_off();
+        pr_info("dom0 is gone: resetting the machine");
+        machine_restart();
+    }
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    char why[160];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (d->is_dying)
+        return;
+    pr_err("d%u crashed: %s", d->domain_id, why);
+    domain_shutdown(d, SHUTDOWN_crash);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* What the boot loader told us, in one form for both multiboot protocols. */
+#ifndef HV_BOOTINFO_H
+#define HV_BOOTINFO_H
+#include <hv/lib.h>
+
+#define BOOT_MAX_REGIONS 128
+#define BOOT_MAX_MODULES 16
+#define BOOT_CMDLINE_MAX 1024
+
+enum mem_type { MEM_RAM = 1, MEM_RESERVED = 2, MEM_ACPI = 3, MEM_NVS = 4, MEM_BAD = 5 };
+
+struct mem_region {
+    uint64_t base;
+    uint64_t size;
+    uint32_t type;          /* enum mem_type (e820 numbering) */
+};
+
+struct boot_module {
+    uint64_t start, end;    /* physical [start, end) */
+    char cmdline[BOOT_CMDLINE_MAX];   /* arguments, without the image path */
+};
+
+struct boot_info {
+    const char *protocol;   /* "multiboot1" or "multiboot2" */
+    char loader[64];
+    char cmdline[BOOT_CMDLINE_MAX];   /* hypervisor options, without the image path */
+    unsigned nr_regions;
+    struct mem_region regions[BOOT_MAX_REGIONS];
+    unsigned nr_modules;
+    struct boot_module modules[BOOT_MAX_MODULES];
+    uint64_t rsdp_pa;       /* 0 if the loader gave none */
+};
+
+/* Fills *bi from the loader's structures; panics on an unknown loader magic.
+ * Runs on the boot page tables (first 4 GiB reachable through the direct map). */
+void bootinfo_parse(uint32_t magic, uint32_t info_pa, struct boot_info *bi);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* The PV CPU and MMU interfaces used across the hypervisor. */
+#ifndef HV_PV_H
+#define HV_PV_H
+#include <hv/sched.h>
+
+#define TRAP_divide_error 0
+#define TRAP_debug 1
+#define TRAP_nmi 2
+#define TRAP_int3 3
+#define TRAP_overflow 4
+#define TRAP_invalid_op 6
+#define TRAP_no_device 7
+#define TRAP_double_fault 8
+#define TRAP_gp_fault 13
+#define TRAP_page_fault 14
+
+/* Delivers an exception to the guest's handler (crashes the domain if it has
+ * none). Returns false if the domain crashed. */
+bool pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned vector, bool has_error,
+                    uint32_t error_code);
+void pv_handle_exception(struct cpu_regs *regs);
+void pv_toggle_guest_mode(struct vcpu *v);
+bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs);
+bool pv_emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
+void pv_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t res[4]);
+/* PV MMU (arch/x86_64/pv/mm.c). */
+int pv_get_page_type(struct page_info *pg, unsigned type, struct domain *d);
+void pv_put_page_type(struct page_info *pg);
+bool pv_get_page(struct page_info *pg, struct domain *d);
+void pv_put_page(struct page_info *pg);
+int pv_pin_table(struct domain *d, mfn_t mfn, unsigned type);
+int pv_set_baseptr(struct vcpu *v, mfn_t mfn, bool user);
+void pv_write_hypercall_page(uint8_t *page);
+
+#endif
