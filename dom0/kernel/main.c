@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dom0's kernel: a PV kernel on the guest runtime that owns the console.
+ * It sleeps in SCHEDOP_block with events enabled and wakes for console
+ * input (VIRQ_CONSOLE) and for a slow timer tick (VIRQ_TIMER), which also
+ * polls the console in case an input event is ever missed.
+ */
+#include <guest/events.h>
+#include <guest/hypercall.h>
+#include <guest/runtime.h>
+#include <guest/traps.h>
+#include "console.h"
+#include "shell.h"
+
+#define POLL_PERIOD_NS (100ULL * 1000 * 1000)
+#define FOREVER_NS (~0ULL >> 2)
+
+static volatile bool woken;
+
+static void on_wake(unsigned port, void *data)
+{
+    (void)port;
+    (void)data;
+    woken = true;
+}
+
+static bool is_woken(void *arg)
+{
+    (void)arg;
+    return woken;
+}
+
+static void bind_wakeup(unsigned virq, const char *name)
+{
+    long port = evtchn_bind_virq(virq, 0);
+    if (port <= 0) {
+        con_printf("dom0: cannot bind %s: %ld\n", name, port);
+        return;
+    }
+    evtchn_set_handler((unsigned)port, on_wake, NULL);
+    evtchn_unmask((unsigned)port);
+}
+
+static void setup(void)
+{
+    long rc = traps_install();
+    if (rc)
+        runtime_panic("set_trap_table: %ld\n", rc);
+    rc = events_init();
+    if (rc)
+        runtime_panic("event callback: %ld\n", rc);
+    bind_wakeup(VIRQ_CONSOLE, "VIRQ_CONSOLE");
+    bind_wakeup(VIRQ_TIMER, "VIRQ_TIMER");
+    struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
+    rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);
+    if (rc)
+        con_printf("dom0: periodic timer: %ld\n", rc);
+}
+
+void kernel_main(void)
+{
+    char buf[64];
+
+    con_printf("\nLamina dom0: %lu MiB, command line '%s'\n",
+               start_info->nr_pages * PAGE_SIZE >> 20, start_info->cmd_line);
+    setup();
+    con_printf("Type 'help' for commands.\n");
+    shell_start();
+    for (;;) {
+        /* Clear the flag before reading, so input that arrives after the
+         * read still ends the block below. */
+        woken = false;
+        long n = con_read(buf, sizeof(buf));
+        if (n > 0) {
+            for (long i = 0; i < n; i++)
+                shell_input(buf[i]);
+            continue;
+        }
+        block_until(is_woken, NULL, FOREVER_NS);
+    }
+}
