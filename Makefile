@@ -46,6 +46,11 @@ run: deps all
 	$(QEMU_BASE) -serial mon:stdio -kernel $(HV_ELF) \
 	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS)"
 
+iso: $(BUILD)/lamina.iso
+$(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tools/mkiso.sh $@ $(HV_ELF) "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" $(DOM0_ELF) "$(DOM0_ARGS)"
+
 run-iso: deps iso
 	$(QEMU_BASE) -serial mon:stdio -cdrom $(BUILD)/lamina.iso
 

@@ -29,6 +29,9 @@ static size_t input_prod, input_cons;   /* free-running; prod - cons <= size */
 
 void console_init(void)
 {
+    /* Input may already be waiting (a pipe into QEMU delivers at once), and
+     * enabling the FIFOs below clears the receiver: keep that byte first. */
+    console_poll_input();
     outb(COM1_PORT + UART_IER, 0x00);
     outb(COM1_PORT + UART_LCR, 0x80);      /* DLAB: set divisor */
     outb(COM1_PORT + 0, 0x01);             /* 115200 baud */
@@ -58,6 +61,23 @@ void console_write_raw(const char *buf, size_t len)
         if (buf[i] == '\n')
             serial_putc('\r');
         serial_putc(buf[i]);
+    }
+}
+
+void console_write_guest(unsigned domid, const char *buf, size_t len)
+{
+    static bool at_line_start = true;
+    char prefix[16];
+    int n = fmt_snprintf(prefix, sizeof(prefix), "(d%u) ", domid);
+    for (size_t i = 0; i < len; i++) {
+        if (at_line_start)
+            console_write_raw(prefix, (size_t)n);
+        char c = buf[i];
+        /* Only printable text and newlines: no escape sequences. */
+        if (c != '\n' && (c < 0x20 || c > 0x7e))
+            c = '?';
+        console_write_raw(&c, 1);
+        at_line_start = c == '\n';
     }
 }
 

@@ -9,6 +9,7 @@
 #include <hv/console.h>
 #include <lamina/fmt.h>
 #include <public/sched.h>
+#include <hv/pv.h>
 
 struct domain *domain_list[MAX_DOMAINS];
 
@@ -132,9 +133,9 @@ int domain_assign_page(struct domain *d, mfn_t mfn)
 
 void domain_shutdown(struct domain *d, unsigned reason)
 {
-    if (d->is_dying)
+    if (d->is_shut_down)
         return;
-    d->is_dying = true;
+    d->is_shut_down = true;
     d->shutdown_reason = reason;
     if (reason == SHUTDOWN_crash)
         pr_info("d%u shut down (crash)", d->domain_id);
@@ -149,7 +150,12 @@ void domain_shutdown(struct domain *d, unsigned reason)
         timer_stop(&v->poll_timer);
         v->is_up = false;
     }
-    if (d->domain_id == 0) {
+    if (d->domain_id != 0) {
+        /* Tell the toolstack (Xen does the same with VIRQ_DOM_EXC). */
+        send_guest_global_virq(domain_list[0], VIRQ_DOM_EXC);
+        return;
+    }
+    {
         /* The control domain is gone: so is the machine (as with Xen). */
         if (reason == SHUTDOWN_poweroff)
             machine_power_off();
@@ -165,8 +171,77 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    if (d->is_dying)
+    if (d->is_shut_down)
         return;
     pr_err("d%u crashed: %s", d->domain_id, why);
     domain_shutdown(d, SHUTDOWN_crash);
+}
+
+static void release_table_ref(mfn_t mfn)
+{
+    pv_put_page_type(mfn_to_page(mfn));
+    pv_put_page(mfn_to_page(mfn));
+}
+
+/* Drops a domain's hold on one of its frames; a frame that something else
+ * still maps (dom0's foreign mappings) lives on, owned by nobody a guest can
+ * name, until the last reference goes. */
+static void release_frame(struct page_info *pg)
+{
+    if (pg->flags & PGF_pinned) {
+        pg->flags &= ~PGF_pinned;
+        pv_put_page_type(pg);
+        pv_put_page(pg);
+    }
+}
+
+void domain_destroy(struct domain *d)
+{
+    BUG_ON(!d->is_shut_down || d == current_domain());
+    d->is_dying = true;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (!v)
+            continue;
+        sched_remove_vcpu(v);
+        timer_stop(&v->periodic_timer);
+        timer_stop(&v->singleshot_timer);
+        timer_stop(&v->poll_timer);
+        if (v->guest_table)
+            release_table_ref(v->guest_table);
+        if (v->guest_table_user)
+            release_table_ref(v->guest_table_user);
+        v->guest_table = v->guest_table_user = 0;
+        if (v->vcpu_info_mfn != INVALID_MFN) {
+            pv_put_page_type(mfn_to_page(v->vcpu_info_mfn));
+            pv_put_page(mfn_to_page(v->vcpu_info_mfn));
+        }
+    }
+    evtchn_destroy(d);
+
+    /* Unpin first (devalidating tables releases what they reference), then
+     * give up the allocation reference of every frame. */
+    for (uint32_t m = d->page_list_head; m != ~0u; m = mfn_to_page(m)->next)
+        release_frame(mfn_to_page(m));
+    for (uint32_t m = d->page_list_head; m != ~0u;) {
+        struct page_info *pg = mfn_to_page(m);
+        m = pg->next;
+        pg->next = ~0u;
+        pg->owner = DOMID_XEN;
+        pg->flags &= ~PGF_allocated;
+        pv_put_page(pg);
+    }
+    struct page_info *sp = mfn_to_page(d->shared_info_mfn);
+    sp->flags &= ~PGF_xen_heap;
+    sp->owner = DOMID_XEN;
+    if (sp->count == 0)
+        free_xen_pages(d->shared_info, 1);
+    /* else: mapped by dom0 still; freed on its last unmap like any frame */
+
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i])
+            free_xen_pages(d->vcpus[i], ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE);
+    pr_info("d%u destroyed", d->domain_id);
+    domain_list[d->domain_id] = NULL;
+    free_xen_pages(d, 1);
 }

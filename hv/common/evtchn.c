@@ -30,8 +30,15 @@ int evtchn_init(struct domain *d)
     return 0;
 }
 
+static long evtchn_close(struct domain *d, uint32_t port);
+
 void evtchn_destroy(struct domain *d)
 {
+    if (!d->evtchn)
+        return;
+    for (uint32_t p = 1; p < NR_EVENT_CHANNELS; p++)
+        if (d->evtchn[p].state != ECS_FREE)
+            evtchn_close(d, p);
     unsigned pages = ALIGN_UP(NR_EVENT_CHANNELS * sizeof(struct evtchn), PAGE_SIZE) / PAGE_SIZE;
     free_xen_pages(d->evtchn, pages);
     d->evtchn = NULL;
@@ -89,7 +96,7 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned virq)
 
 void send_guest_global_virq(struct domain *d, unsigned virq)
 {
-    if (!d || d->is_dying)
+    if (!d || d->is_shut_down)
         return;
     struct vcpu *v = d->vcpus[0];
     int port = v->virq_to_port[virq];

@@ -46,6 +46,8 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_callback_op] = ARGS1(do_callback_op),
     [__HYPERVISOR_event_channel_op] = ARGS1(do_event_channel_op),
     [__HYPERVISOR_physdev_op] = ARGS1(do_physdev_op),
+    [__HYPERVISOR_domctl] = ARGS1(do_domctl),
+    [__HYPERVISOR_update_va_mapping_otherdomain] = ARGS1(do_update_va_mapping_otherdomain),
 };
 
 long hypercall_dispatch(uint64_t nr, const uint64_t args[5])
@@ -84,7 +86,7 @@ long do_multicall(uint64_t list, uint64_t count)
         } else {
             e.result = (uint64_t)hypercall_dispatch(e.op, e.args);
         }
-        if (current_domain()->is_dying)
+        if (current_domain()->is_shut_down)
             break;
         if (e.op == __HYPERVISOR_iret) {
             /* The frame is the guest's now: rax must be the one it restored. */
@@ -174,7 +176,7 @@ long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
     struct domain *d = current_domain();
     char chunk[256];
 
-    if (!d->is_privileged)
+    if (!d->is_privileged && !(LAMINA_DEBUG && cmd == CONSOLEIO_write))
         return -XEN_EPERM;
     switch (cmd) {
     case CONSOLEIO_write:
@@ -186,7 +188,10 @@ long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
             size_t n = (size_t)MIN(count - done, sizeof(chunk));
             if (copy_from_guest(chunk, buf + done, n))
                 return -XEN_EFAULT;
-            console_write_raw(chunk, n);
+            if (d->is_privileged)
+                console_write_raw(chunk, n);
+            else
+                console_write_guest(d->domain_id, chunk, n);
             done += n;
         }
         return 0;

@@ -22,7 +22,7 @@ bool pv_sanitise_return(struct vcpu *v, struct cpu_regs *regs);
 
 static bool vcpu_runnable(const struct vcpu *v)
 {
-    return v->is_up && !v->is_blocked && !v->domain->is_dying;
+    return v->is_up && !v->is_blocked && !v->domain->is_shut_down && !v->domain->pause_count;
 }
 
 static void runq_remove(struct vcpu *v)
@@ -65,6 +65,23 @@ void sched_add_vcpu(struct vcpu *v)
     v->is_up = true;
     vcpu_update_runstate(v, RUNSTATE_runnable);
     runq_append(v);
+}
+
+void sched_remove_vcpu(struct vcpu *v)
+{
+    runq_remove(v);
+    v->is_up = false;
+}
+
+/* After an unpause: put the domain's runnable vCPUs back on the queue. */
+void sched_kick_domain(struct domain *d)
+{
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (v && vcpu_runnable(v) && !v->is_running)
+            runq_append(v);
+    }
+    need_resched = true;
 }
 
 void vcpu_wake(struct vcpu *v)

@@ -284,6 +284,32 @@ struct cpu_user_regs {
     uint16_t gs, pad6[3];
 };
 
+/* vcpu_guest_context (§A.3): a vCPU's initial state, for VCPUOP_initialise
+ * and the toolstack's setvcpucontext. */
+struct vcpu_guest_context {
+    uint8_t  fpu_ctxt[512];
+    uint64_t flags;
+    struct cpu_user_regs user_regs;
+    struct trap_info trap_ctxt[256];
+    uint64_t ldt_base, ldt_ents;
+    uint64_t gdt_frames[16], gdt_ents;
+    uint64_t kernel_ss, kernel_sp;
+    uint64_t ctrlreg[8];
+    uint64_t debugreg[8];
+    uint64_t event_callback_eip;
+    uint64_t failsafe_callback_eip;
+    uint64_t syscall_callback_eip;
+    uint64_t vm_assist;
+    uint64_t fs_base;
+    uint64_t gs_base_kernel;
+    uint64_t gs_base_user;
+};
+#define VGCF_i387_valid (1U << 0)
+#define VGCF_in_kernel  (1U << 2)
+#define VGCF_failsafe_disables_events (1U << 3)
+#define VGCF_syscall_disables_events  (1U << 4)
+#define VGCF_online     (1U << 5)
+
 /* The frame the iret hypercall pops (§4.5). */
 struct iret_context {
     uint64_t rax, r11, rcx, flags, rip, cs, rflags, rsp, ss;
@@ -322,6 +348,15 @@ XEN_STATIC_ASSERT(__builtin_offsetof(struct cpu_user_regs, rflags) == 144, "regs
 XEN_STATIC_ASSERT(__builtin_offsetof(struct cpu_user_regs, ss) == 160, "regs.ss");
 XEN_STATIC_ASSERT(sizeof(struct cpu_user_regs) == 200, "cpu_user_regs");
 XEN_STATIC_ASSERT(sizeof(struct iret_context) == 72, "iret_context");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, user_regs) == 520, "vgc.user_regs");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, trap_ctxt) == 720, "vgc.trap_ctxt");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, ldt_base) == 4816, "vgc.ldt_base");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, gdt_frames) == 4832, "vgc.gdt_frames");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, kernel_ss) == 4968, "vgc.kernel_ss");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, ctrlreg) == 4984, "vgc.ctrlreg");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, event_callback_eip) == 5112, "vgc.event_cb");
+XEN_STATIC_ASSERT(__builtin_offsetof(struct vcpu_guest_context, vm_assist) == 5136, "vgc.vm_assist");
+XEN_STATIC_ASSERT(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context");
 XEN_STATIC_ASSERT(sizeof(struct xen_machphys_mapping) == 24, "machphys_mapping");
 
 #endif /* __ASSEMBLER__ */

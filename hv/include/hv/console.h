@@ -8,6 +8,9 @@
 void console_init(void);
 /* Raw bytes to the serial port (no prefix); used for dom0's console_io. */
 void console_write_raw(const char *buf, size_t len);
+/* A domU's console_io output (debug builds only, as in Xen): each line is
+ * prefixed "(d<id>) " so it cannot pass for hypervisor or dom0 output. */
+void console_write_guest(unsigned domid, const char *buf, size_t len);
 /* Drains the UART receive FIFO into the input ring; called from its IRQ.
  * Returns true if anything arrived. */
 bool console_poll_input(void);

@@ -71,7 +71,10 @@ struct vcpu {
 struct domain {
     domid_t domain_id;
     bool is_privileged;
-    bool is_dying;                   /* shut down or crashed; never runs again */
+    bool is_shut_down;               /* shut down or crashed; never runs again */
+    bool is_dying;                   /* being destroyed: unreachable by id */
+    unsigned pause_count;            /* runs only at 0; new domUs start at 1 */
+    uint64_t cpu_time_ns;
     unsigned shutdown_reason;
     uint64_t vm_assist;              /* bitmap of VMASST_TYPE_* */
 
@@ -93,7 +96,9 @@ struct domain {
 extern struct domain *domain_list[MAX_DOMAINS];
 static inline struct vcpu *current_vcpu(void);
 struct domain *domain_create(domid_t id, bool privileged);
-struct domain *domain_by_id(domid_t id);     /* NULL if absent or dying */
+struct domain *domain_by_id(domid_t id);     /* NULL if absent or being destroyed */
+/* Releases everything a shut-down domain holds and frees its id. */
+void domain_destroy(struct domain *d);
 /* Stops the domain for good: prints why, tears down what it holds. */
 void domain_shutdown(struct domain *d, unsigned reason);
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -104,6 +109,8 @@ void vcpu_wake(struct vcpu *v);
 void vcpu_block(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 void sched_add_vcpu(struct vcpu *v);
+void sched_remove_vcpu(struct vcpu *v);
+void sched_kick_domain(struct domain *d);
 void sched_yield(void);
 void sched_start(void) __noreturn;
 void vcpu_update_time(struct vcpu *v);

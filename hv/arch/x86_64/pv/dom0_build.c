@@ -11,78 +11,14 @@
 #include <hv/bootinfo.h>
 #include <asm/page.h>
 #include <lamina/elf_pv.h>
+#include <lamina/pv_layout.h>
 
 #define MB(x) ((uint64_t)(x) << 20)
 
-struct dom0_layout {
-    uint64_t v_start, v_end;
-    uint64_t kernel_start, kernel_end;  /* virtual, page aligned */
-    uint64_t initrd_start, initrd_len;
-    uint64_t p2m_start, start_info, pt_start, nr_pt_frames, stack;
-};
-
-static uint64_t count_tables(uint64_t v_start, uint64_t v_end, unsigned shift)
+static void write_pt_entry(void *ctx, uint64_t table_pfn, unsigned index, uint64_t value)
 {
-    uint64_t size = 1ull << shift;
-    return (ALIGN_UP(v_end, size) - ALIGN_DOWN(v_start, size)) >> shift;
-}
-
-/* Places everything, then grows the page-table area until it covers the
- * whole region including itself (the table count depends on v_end). */
-static void plan_layout(struct dom0_layout *l, const struct elf_pv_info *ei, uint64_t initrd_len,
-                        uint64_t nr_pages)
-{
-    l->v_start = ei->virt_base;
-    l->kernel_start = ALIGN_DOWN(ei->virt_kstart, PAGE_SIZE);
-    l->kernel_end = ALIGN_UP(ei->virt_kend, PAGE_SIZE);
-    uint64_t cur = l->kernel_end;
-    l->initrd_start = cur;
-    l->initrd_len = initrd_len;
-    cur += ALIGN_UP(initrd_len, PAGE_SIZE);
-    l->p2m_start = cur;
-    cur += ALIGN_UP(nr_pages * 8, PAGE_SIZE);
-    l->start_info = cur;
-    cur += PAGE_SIZE;
-    l->pt_start = cur;
-    for (uint64_t nr_pt = 1;; nr_pt++) {
-        l->stack = l->pt_start + nr_pt * PAGE_SIZE;
-        l->v_end = ALIGN_UP(l->stack + PAGE_SIZE + 512 * 1024, MB(4));
-        uint64_t need = 1 + count_tables(l->v_start, l->v_end, 39) + count_tables(l->v_start, l->v_end, 30) +
-                        count_tables(l->v_start, l->v_end, 21);
-        if (need <= nr_pt) {
-            l->nr_pt_frames = nr_pt;
-            return;
-        }
-    }
-}
-
-/* Writes the bootstrap tables: L4 first, then L3s, L2s, L1s (§3.3 item 7),
- * flags as xl writes them (§3.4); page-table pages are mapped read-only. */
-static void build_page_tables(const struct dom0_layout *l, mfn_t base_mfn)
-{
-#define VA_TO_PFN(va) (((va) - l->v_start) >> PAGE_SHIFT)
-    uint64_t next_pt = l->pt_start;
-    uint64_t *l4 = mfn_to_virt(base_mfn + VA_TO_PFN(next_pt));
-    next_pt += PAGE_SIZE;
-    const uint64_t dir_flags = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY;
-
-    for (uint64_t va = l->v_start; va < l->v_end; va += PAGE_SIZE) {
-        uint64_t *table = l4;
-        const unsigned idx[3] = { l4_index(va), l3_index(va), l2_index(va) };
-        for (unsigned lvl = 0; lvl < 3; lvl++) {
-            uint64_t *e = &table[idx[lvl]];
-            if (!(*e & _PAGE_PRESENT)) {
-                BUG_ON(next_pt >= l->pt_start + l->nr_pt_frames * PAGE_SIZE);
-                *e = ((base_mfn + VA_TO_PFN(next_pt)) << PAGE_SHIFT) | dir_flags;
-                next_pt += PAGE_SIZE;
-            }
-            table = mfn_to_virt(pte_mfn(*e));
-        }
-        bool is_pt = va >= l->pt_start && va < l->pt_start + l->nr_pt_frames * PAGE_SIZE;
-        table[l1_index(va)] = ((base_mfn + VA_TO_PFN(va)) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED |
-                              (is_pt ? 0 : _PAGE_RW);
-    }
-#undef VA_TO_PFN
+    const uint64_t *p2m = ctx;
+    ((uint64_t *)mfn_to_virt(p2m[table_pfn]))[index] = value;
 }
 
 struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_bytes);
@@ -99,6 +35,8 @@ struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_byte
         panic("dom0 kernel: %s", elf_pv_strerror(rc));
     if (ei.virt_base & (MB(2) - 1))
         panic("dom0 kernel: VIRT_BASE 0x%lx is not 2 MiB aligned", (unsigned long)ei.virt_base);
+    if (ei.init_p2m || ei.mod_start_pfn)
+        pr_info("dom0 kernel asks for INIT_P2M/MOD_START_PFN: ignored, the p2m and initrd are mapped");
 
     const struct boot_module *initrd = bi->nr_modules > 1 ? &bi->modules[1] : NULL;
     uint64_t initrd_len = initrd ? initrd->end - initrd->start : 0;
@@ -107,10 +45,9 @@ struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_byte
     if (nr_pages + keep > free_frame_count())
         nr_pages = free_frame_count() - keep;
 
-    struct dom0_layout l;
-    plan_layout(&l, &ei, initrd_len, nr_pages);
-    uint64_t needed = (l.v_end - l.v_start) >> PAGE_SHIFT;
-    if (needed > nr_pages)
+    struct pv_layout l;
+    uint64_t needed;
+    if (pv_layout_plan(&ei, initrd_len, nr_pages, false, &l, &needed))
         panic("dom0_mem=%lu MiB is too small: the boot layout alone needs %lu MiB",
               (unsigned long)(nr_pages >> 8), (unsigned long)((needed + 255) >> 8));
 
@@ -146,7 +83,6 @@ struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_byte
                   (unsigned long)ei.hypercall_page);
         pv_write_hypercall_page(VA_PTR(ei.hypercall_page));
     }
-    build_page_tables(&l, base);
 
     struct start_info *si = VA_PTR(l.start_info);
     strlcpy(si->magic, "xen-3.0-x86_64", sizeof(si->magic));
@@ -161,8 +97,8 @@ struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_byte
     strlcpy(si->cmd_line, km->cmdline, sizeof(si->cmd_line));
     d->mem_map_pages = nr_pages;
 
+    mfn_t l4 = p2m[pv_layout_write_page_tables(&l, p2m, write_pt_entry, p2m)];
     struct vcpu *v = d->vcpus[0];
-    mfn_t l4 = base + PFN_OF(l.pt_start);
     if ((rc = pv_pin_table(d, l4, PGT_l4)))
         panic("dom0's bootstrap page tables do not validate (%d)", rc);
     if ((rc = pv_set_baseptr(v, l4, false)))

@@ -138,7 +138,7 @@ void pv_put_page_type(struct page_info *pg)
 
 /* A target frame for a guest entry: RAM the domain may reference. Frames
  * beyond RAM would be MMIO, which needs I/O privileges nobody has yet. */
-static struct page_info *entry_target(uint64_t e, struct domain *d, int *rc)
+static struct page_info *entry_target(uint64_t e, unsigned level, struct domain *d, int *rc)
 {
     mfn_t mfn = pte_mfn(e);
     if (!mfn_valid(mfn)) {
@@ -146,7 +146,13 @@ static struct page_info *entry_target(uint64_t e, struct domain *d, int *rc)
         return NULL;
     }
     struct page_info *pg = mfn_to_page(mfn);
-    if (!pv_get_page(pg, d)) {
+    struct domain *owner = d;
+    /* The control domain may map (never use as page tables) the frames of
+     * any live domain: that is how it builds and serves them. */
+    if (level == 1 && pg->owner != d->domain_id && d->is_privileged && pg->owner < MAX_DOMAINS &&
+        domain_by_id(pg->owner))
+        owner = domain_by_id(pg->owner);
+    if (!pv_get_page(pg, owner)) {
         *rc = -XEN_EINVAL;
         return NULL;
     }
@@ -158,7 +164,7 @@ static int get_entry_refs(uint64_t e, unsigned level, struct domain *d)
     int rc = 0;
     if (e & (level == 1 ? L1_DISALLOWED : LN_DISALLOWED))
         return -XEN_EINVAL;
-    struct page_info *pg = entry_target(e, d, &rc);
+    struct page_info *pg = entry_target(e, level, d, &rc);
     if (!pg)
         return rc;
     if (level == 1) {
@@ -296,10 +302,23 @@ static int add_done(uint64_t pdone, bool continued, uint64_t n)
     return copy_to_guest(pdone, &total, sizeof(total));
 }
 
-static bool foreigndom_ok(struct domain *d, uint64_t foreigndom)
+/* foreigndom (§5.3): bits 0-15 name the owner of the frames being mapped or
+ * pinned. Only the privileged domain may name another domain; separate
+ * page-table owners (bits 16-31) are not supported. */
+static long resolve_foreigndom(struct domain *d, uint64_t foreigndom, struct domain **fd)
 {
     domid_t dom = (domid_t)(foreigndom & 0xffff);
-    return (foreigndom >> 16) == 0 && (dom == DOMID_SELF || dom == d->domain_id);
+    if (foreigndom >> 16)
+        return -XEN_EINVAL;
+    if (dom == DOMID_SELF || dom == d->domain_id) {
+        *fd = d;
+        return 0;
+    }
+    if (!d->is_privileged)
+        return -XEN_EPERM;
+    if (!(*fd = domain_by_id(dom)))
+        return -XEN_ESRCH;
+    return 0;
 }
 
 long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t pdone, uint64_t foreigndom)
@@ -307,10 +326,12 @@ long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t pdone, uint64_t forei
     struct domain *d = current_domain();
     bool continued = count & MMU_UPDATE_PREEMPTED;
     count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
+    struct domain *fd;
     if (count > UINT32_MAX)
         return -XEN_EINVAL;
-    if (!foreigndom_ok(d, foreigndom))
-        return d->is_privileged ? -XEN_EINVAL : -XEN_EPERM;   /* foreign maps: issue 3 */
+    long frc = resolve_foreigndom(d, foreigndom, &fd);
+    if (frc)
+        return frc;
 
     long rc = 0;
     uint64_t i;
@@ -418,9 +439,23 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
     return uvm_flush(va, flags);
 }
 
+/* update_va_mapping_otherdomain (#22): the same, with the frame owned by
+ * `domid` (the privileged domain mapping another's memory). */
+long do_update_va_mapping_otherdomain(uint64_t va, uint64_t val, uint64_t flags, uint64_t domid)
+{
+    struct vcpu *v = current_vcpu();
+    struct domain *fd;
+    long rc = resolve_foreigndom(v->domain, domid & 0xffff, &fd);
+    if (rc)
+        return rc;
+    return do_update_va_mapping(va, val, flags);
+}
+
 #define MMUEXT_MAX_LDT_ENTS 8192
 
-static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
+/* fd: the domain whose frames PIN/UNPIN name (the caller unless dom0 acts
+ * for a domain it builds). */
+static long mmuext_one(struct vcpu *v, struct domain *fd, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
     switch (op->cmd) {
@@ -428,9 +463,9 @@ static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
     case MMUEXT_PIN_L2_TABLE:
     case MMUEXT_PIN_L3_TABLE:
     case MMUEXT_PIN_L4_TABLE:
-        return pv_pin_table(d, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + PGT_l1);
+        return pv_pin_table(fd, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + PGT_l1);
     case MMUEXT_UNPIN_TABLE:
-        return unpin_table(d, op->arg1.mfn);
+        return unpin_table(fd, op->arg1.mfn);
     case MMUEXT_NEW_BASEPTR:
         return pv_set_baseptr(v, op->arg1.mfn, false);
     case MMUEXT_NEW_USER_BASEPTR:
@@ -508,10 +543,12 @@ long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, uint64_t foreign
     struct vcpu *v = current_vcpu();
     bool continued = count & MMU_UPDATE_PREEMPTED;
     count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
+    struct domain *fd;
     if (count > UINT32_MAX)
         return -XEN_EINVAL;
-    if (!foreigndom_ok(v->domain, foreigndom))
-        return v->domain->is_privileged ? -XEN_EINVAL : -XEN_EPERM;
+    long frc = resolve_foreigndom(v->domain, foreigndom, &fd);
+    if (frc)
+        return frc;
     long rc = 0;
     uint64_t i;
     for (i = 0; i < count; i++) {
@@ -525,17 +562,93 @@ long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, uint64_t foreign
             rc = -XEN_EFAULT;
             break;
         }
-        if ((rc = mmuext_one(v, &op)))
+        if ((rc = mmuext_one(v, fd, &op)))
             break;
     }
     int rc2 = add_done(pdone, continued, i);
     return rc ? rc : rc2;
 }
 
+/* Removes one frame from its domain (decrease_reservation): the domain's
+ * allocation reference goes; mappings still holding it keep it alive. */
+static long remove_frame(struct domain *t, mfn_t mfn)
+{
+    if (!mfn_valid(mfn))
+        return -XEN_EINVAL;
+    struct page_info *pg = mfn_to_page(mfn);
+    if (pg->owner != t->domain_id || !(pg->flags & PGF_allocated) || (pg->flags & PGF_xen_heap))
+        return -XEN_EINVAL;
+    if (pg->flags & PGF_pinned)
+        return -XEN_EBUSY;
+    uint32_t *link = &t->page_list_head;
+    while (*link != ~0u && *link != mfn)
+        link = &mfn_to_page(*link)->next;
+    if (*link != mfn)
+        return -XEN_EINVAL;
+    *link = pg->next;
+    pg->next = ~0u;
+    pg->flags &= ~PGF_allocated;
+    t->tot_pages--;
+    set_m2p(mfn, INVALID_M2P_ENTRY);
+    pv_put_page(pg);
+    return 0;
+}
+
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
+
+/* increase_reservation, populate_physmap and decrease_reservation, order 0:
+ * returns the number of extents done. For a PV domain populate_physmap
+ * takes PFNs in and writes the new MFNs back (the p2m is the guest's). */
+static long memory_reservation(struct domain *d, uint64_t cmd, uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    unsigned op = cmd & MEMOP_CMD_MASK;
+    uint64_t start = cmd >> MEMOP_EXTENT_SHIFT;
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    if (r.extent_order != 0 || start > r.nr_extents || r.nr_extents > (1ull << 32))
+        return -XEN_EINVAL;
+    struct domain *t;
+    long rc = resolve_foreigndom(d, r.domid, &t);
+    if (rc)
+        return rc;
+    uint64_t i;
+    for (i = start; i < r.nr_extents; i++) {
+        if (i - start == BATCH_LIMIT) {
+            struct cpu_regs *regs = guest_regs();
+            regs->rdi = op | (i << MEMOP_EXTENT_SHIFT);
+            regs->rip -= 2;
+            return (long)regs->rax;
+        }
+        uint64_t slot = r.extent_start + i * sizeof(uint64_t), frame = 0;
+        if (r.extent_start && copy_from_guest(&frame, slot, sizeof(frame)))
+            return i ? (long)i : -XEN_EFAULT;
+        if (op == XENMEM_decrease_reservation) {
+            if (remove_frame(t, frame))
+                break;
+            continue;
+        }
+        if (t->tot_pages >= t->max_pages)
+            break;
+        mfn_t mfn = alloc_frames(1, t->domain_id);
+        if (mfn == INVALID_MFN)
+            break;
+        if (domain_assign_page(t, mfn)) {
+            free_frames(mfn, 1);
+            break;
+        }
+        set_m2p(mfn, op == XENMEM_populate_physmap ? frame : INVALID_M2P_ENTRY);
+        if (r.extent_start && copy_to_guest(slot, &mfn, sizeof(mfn)))
+            return i ? (long)i : -XEN_EFAULT;   /* the frame stays the domain's */
+    }
+    return (long)i;
+}
+
 long do_memory_op(uint64_t cmd, uint64_t arg)
 {
     struct domain *d = current_domain();
-    switch (cmd & 0xf) {    /* bits 4+ carry a continuation's start extent */
+    switch (cmd & MEMOP_CMD_MASK) {    /* higher bits carry a continuation's start extent */
     case XENMEM_machphys_mapping: {
         struct xen_machphys_mapping m = { MACH2PHYS_VIRT_START, MACH2PHYS_VIRT_END, MACH2PHYS_NR_ENTRIES - 1 };
         return copy_to_guest(arg, &m, sizeof(m));
@@ -554,6 +667,10 @@ long do_memory_op(uint64_t cmd, uint64_t arg)
         map.nr_entries = 1;
         return copy_to_guest(arg, &map, sizeof(map));
     }
+    case XENMEM_increase_reservation:
+    case XENMEM_populate_physmap:
+    case XENMEM_decrease_reservation:
+        return memory_reservation(d, cmd, arg);
     case XENMEM_maximum_ram_page:
         return (long)max_mfn - 1;
     case XENMEM_current_reservation:
@@ -567,9 +684,9 @@ long do_memory_op(uint64_t cmd, uint64_t arg)
             struct domain *t = domain_by_id(dom);
             if (!t)
                 return -XEN_ESRCH;
-            return (long)((cmd & 0xf) == XENMEM_current_reservation ? t->tot_pages : t->max_pages);
+            return (long)((cmd & MEMOP_CMD_MASK) == XENMEM_current_reservation ? t->tot_pages : t->max_pages);
         }
-        return (long)((cmd & 0xf) == XENMEM_current_reservation ? d->tot_pages : d->max_pages);
+        return (long)((cmd & MEMOP_CMD_MASK) == XENMEM_current_reservation ? d->tot_pages : d->max_pages);
     }
     case XENMEM_maximum_gpfn:
         return d->mem_map_pages ? (long)d->mem_map_pages - 1 : (long)d->tot_pages - 1;

@@ -190,8 +190,8 @@ bool pv_deliver_events(struct vcpu *v, struct cpu_regs *regs)
 {
     struct vcpu_info *vi = v->vcpu_info;
     if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask || !v->event_callback)
-        return !v->domain->is_dying;
-    return create_bounce_frame(v, regs, v->event_callback, false, 0, true) && !v->domain->is_dying;
+        return !v->domain->is_shut_down;
+    return create_bounce_frame(v, regs, v->event_callback, false, 0, true) && !v->domain->is_shut_down;
 }
 
 /* The last check before iretq: the frame may only hold what ring 3 may
@@ -200,7 +200,7 @@ bool pv_deliver_events(struct vcpu *v, struct cpu_regs *regs)
 bool pv_sanitise_return(struct vcpu *v, struct cpu_regs *regs);
 bool pv_sanitise_return(struct vcpu *v, struct cpu_regs *regs)
 {
-    if (v->domain->is_dying)
+    if (v->domain->is_shut_down)
         return false;
     if (regs->cs != FLAT_RING3_CS64 && regs->cs != FLAT_RING3_CS32) {
         domain_crash(v->domain, "return to unusable code selector 0x%lx", (unsigned long)regs->cs);
@@ -466,7 +466,7 @@ void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next
         prev->fs = read_sel(2);
         prev->gs = read_sel(3);
         prev->is_running = false;
-        vcpu_update_runstate(prev, prev->domain->is_dying || !prev->is_up ? RUNSTATE_offline :
+        vcpu_update_runstate(prev, prev->domain->is_shut_down || !prev->is_up ? RUNSTATE_offline :
                                    prev->is_blocked ? RUNSTATE_blocked : RUNSTATE_runnable);
     }
     if (!next) {
