@@ -35,6 +35,11 @@ static void set_gate(unsigned vec, uint64_t handler, unsigned dpl, unsigned ist)
     };
 }
 
+uint64_t *cpu_gdt(void)
+{
+    return gdt[this_cpu()->cpu_id];
+}
+
 bool cpu_has_smep(void)
 {
     uint32_t a, b, c, d;

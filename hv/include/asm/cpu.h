@@ -49,6 +49,8 @@ static inline struct cpu_regs *guest_regs(void)
 }
 
 void cpu_init_bsp(void);
+/* This CPU's GDT: guest descriptors below FIRST_RESERVED_GDT_ENTRY, ours above. */
+uint64_t *cpu_gdt(void);
 bool cpu_has_smep(void);
 
 #endif

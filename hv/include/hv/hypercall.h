@@ -36,6 +36,9 @@ long do_callback_op(uint64_t cmd, uint64_t arg);
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
 long do_physdev_op(uint64_t cmd, uint64_t arg);
 long do_domctl(uint64_t arg);
+long do_set_gdt(uint64_t frame_list, uint64_t entries);
+long do_update_descriptor(uint64_t maddr, uint64_t desc);
+long do_grant_table_op(uint64_t cmd, uint64_t ops, uint64_t count);
 long do_update_va_mapping_otherdomain(uint64_t va, uint64_t val, uint64_t flags, uint64_t domid);
 
 #endif

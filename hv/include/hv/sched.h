@@ -15,6 +15,7 @@
 
 #define MAX_VCPUS_PER_DOMAIN 1    /* SMP guests arrive with the SMP issue */
 #define MAX_DOMAINS 256
+#define GNTTAB_MAX_FRAMES 64       /* Xen's default gnttab_max_frames */
 
 enum evtchn_state {
     ECS_FREE = 0, ECS_RESERVED, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI,
@@ -45,7 +46,9 @@ struct vcpu {
     uint64_t fs_base, gs_base_kernel, gs_base_user;
     uint16_t ds, es, fs, gs;         /* selectors, saved at context switch */
     uint64_t kernel_ss, kernel_sp;   /* stack_switch */
-    uint64_t debugreg[8];            /* virtual DR0-3, DR6, DR7 (not yet loaded into hardware) */
+    uint64_t debugreg[8];
+    mfn_t gdt_frames[16];            /* set_gdt: each holds a seg_desc type ref */
+    unsigned gdt_ents;            /* virtual DR0-3, DR6, DR7 (not yet loaded into hardware) */
 
     struct trap_info trap_ctxt[256];
     uint64_t event_callback, failsafe_callback, syscall_callback;
@@ -89,6 +92,9 @@ struct domain {
 
     struct evtchn *evtchn;           /* NR_EVENT_CHANNELS entries */
 
+    mfn_t gnttab_frames[GNTTAB_MAX_FRAMES];   /* v1 table, shared with the domain */
+    unsigned gnttab_nr_frames;
+
     uint64_t mem_map_pages;          /* XENMEM_memory_map: one RAM entry of this size, 0 = none */
     uint64_t hypercall_page_mfn;
 };
@@ -122,6 +128,7 @@ void evtchn_destroy(struct domain *d);
 void evtchn_set_pending(struct vcpu *v, unsigned port);
 void send_guest_vcpu_virq(struct vcpu *v, unsigned virq);
 void send_guest_global_virq(struct domain *d, unsigned virq);
+void gnttab_destroy(struct domain *d);
 int evtchn_alloc_unbound_port(struct domain *d, domid_t remote, uint32_t *port);
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
 

@@ -105,6 +105,14 @@ int pv_get_page_type(struct page_info *pg, unsigned type, struct domain *d)
         pg->type = (uint8_t)type;
         pg->flags &= ~PGF_validated;
         pg->type_count = 1;
+        if (type == PGT_seg_desc) {
+            int rc = pv_validate_seg_desc_page(page_to_mfn(pg));
+            if (rc) {
+                pg->type_count = 0;
+                pg->type = PGT_none;
+                return rc;
+            }
+        }
         if (is_pt_type(type)) {
             int rc = validate_table(pg, type, d);
             if (rc) {
@@ -409,6 +417,23 @@ static long uvm_flush(uint64_t va, uint64_t flags)
 }
 
 /* Finds the validated L1 table that maps va in v's kernel page table. */
+static struct page_info *l1_for_va(struct vcpu *v, uint64_t va);
+
+/* For the writable-page-table emulator: the L1 table for va and the entry
+ * that maps va now. */
+struct page_info *pv_l1_for_va(struct vcpu *v, uint64_t va, uint64_t *l1e)
+{
+    struct page_info *l1 = l1_for_va(v, va);
+    if (l1)
+        *l1e = ((const uint64_t *)mfn_to_virt(page_to_mfn(l1)))[l1_index(va)];
+    return l1;
+}
+
+int pv_mod_l1_entry(struct page_info *l1, unsigned index, uint64_t val, struct domain *d)
+{
+    return mod_entry(l1, 1, index, val, false, d);
+}
+
 static struct page_info *l1_for_va(struct vcpu *v, uint64_t va)
 {
     if (!va_is_canonical(va) || (va >= HYPERVISOR_VIRT_START && va < HYPERVISOR_VIRT_END) || !v->guest_table)

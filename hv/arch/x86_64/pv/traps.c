@@ -13,6 +13,12 @@
 #include <asm/x86.h>
 #include <public/callback.h>
 
+/* A data selector we may load for v without faulting, else null. */
+static uint16_t usable_sel(const struct vcpu *v, uint16_t s)
+{
+    return pv_selector_usable(v, s, false) || pv_selector_usable(v, s, true) ? s : 0;
+}
+
 /* §4.2: flip the mode, switch CR3 to the other table, swap the GS bases.
  * While the hypervisor runs, the guest's active GS base sits in
  * MSR_KERNEL_GS_BASE (we swapgs'd on entry). */
@@ -119,6 +125,8 @@ void pv_handle_exception(struct cpu_regs *regs)
     switch (vec) {
     case TRAP_page_fault: {
         uint64_t cr2 = read_cr2();
+        if (pv_ptwr_emulate(v, regs, cr2, err))
+            return;
         v->vcpu_info->arch.cr2 = cr2;
         /* §4.3: the U/S bit reports the guest's mode, not the real CPL. */
         err = v->in_kernel ? err & ~4u : err | 4u;
@@ -202,16 +210,17 @@ bool pv_sanitise_return(struct vcpu *v, struct cpu_regs *regs)
 {
     if (v->domain->is_shut_down)
         return false;
-    if (regs->cs != FLAT_RING3_CS64 && regs->cs != FLAT_RING3_CS32) {
+    if (!pv_selector_usable(v, (uint16_t)regs->cs, true) || regs->cs > 0xffff) {
         domain_crash(v->domain, "return to unusable code selector 0x%lx", (unsigned long)regs->cs);
         return false;
     }
+    if (!pv_selector_usable(v, (uint16_t)regs->ss, false) || regs->ss > 0xffff)
+        regs->ss = FLAT_RING3_SS64;
     if (!va_is_canonical(regs->rip) || !va_is_canonical(regs->rsp)) {
         domain_crash(v->domain, "return to non-canonical rip 0x%lx / rsp 0x%lx",
                      (unsigned long)regs->rip, (unsigned long)regs->rsp);
         return false;
     }
-    regs->ss = FLAT_RING3_SS64;
     regs->rflags = (regs->rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM | X86_EFLAGS_NT)) |
                    X86_EFLAGS_IF | X86_EFLAGS_MBS;
     return true;
@@ -420,7 +429,7 @@ long do_set_segment_base(uint64_t which, uint64_t base)
         uint16_t sel = (uint16_t)base;
         if (sel > 3)
             sel |= 3;
-        if (sel > 3 && sel != FLAT_RING3_DS32 && sel != FLAT_RING3_CS64 && sel != FLAT_RING3_CS32)
+        if (sel > 3 && !usable_sel(v, sel))
             sel = 0;
         v->gs = sel;
         v->gs_base_user = 0;
@@ -441,11 +450,6 @@ static uint16_t read_sel(int which)
     default: __asm__ volatile("mov %%gs, %0" : "=r"(s)); break;
     }
     return s;
-}
-
-static uint16_t usable_sel(uint16_t s)
-{
-    return (s == FLAT_RING3_DS32 || s == FLAT_RING3_CS64 || s == FLAT_RING3_CS32) ? s : 0;
 }
 
 /* Moves the guest frame between the stack and the vCPUs, with the state the
@@ -475,8 +479,9 @@ void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next
         return;
     }
     write_cr3((next->in_kernel ? next->guest_table : next->guest_table_user) << PAGE_SHIFT);
-    uint16_t ds = usable_sel(next->ds), es = usable_sel(next->es);
-    uint16_t fs = usable_sel(next->fs), gs = usable_sel(next->gs);
+    pv_load_gdt(next, prev ? prev->gdt_ents : FIRST_RESERVED_GDT_ENTRY);
+    uint16_t ds = usable_sel(next, next->ds), es = usable_sel(next, next->es);
+    uint16_t fs = usable_sel(next, next->fs), gs = usable_sel(next, next->gs);
     __asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%fs" : : "r"(ds), "r"(es), "r"(fs));
     /* Loading %gs would clobber the per-CPU base: load it with the bases
      * swapped, i.e. around a swapgs pair. */
