@@ -159,6 +159,11 @@ void domain_shutdown(struct domain *d, unsigned reason)
         /* The control domain is gone: so is the machine (as with Xen). */
         if (reason == SHUTDOWN_poweroff)
             machine_power_off();
+        if (opt_noreboot) {
+            pr_info("dom0 is gone: halting (noreboot)");
+            for (;;)
+                __asm__ volatile("cli; hlt");
+        }
         pr_info("dom0 is gone: resetting the machine");
         machine_restart();
     }

@@ -3,8 +3,8 @@
  * start_hv: from the boot loader's hand-off to the first guest instruction.
  * Options (hypervisor command line): loglvl=err|warn|info|debug|all,
  * dom0_mem=SIZE (default: 256M, capped by what is free), console=com1 (the
- * only console), noreboot (halt instead of resetting after a panic or when
- * dom0 reboots).
+ * only console), noreboot (halt instead of resetting when dom0 reboots or
+ * crashes). A panic always prints its state and halts.
  */
 #include <hv/bootinfo.h>
 #include <hv/console.h>
@@ -18,10 +18,9 @@
 #define DEFAULT_DOM0_MEM (256ull << 20)
 
 static struct boot_info boot_info;
-static bool opt_noreboot;
+bool opt_noreboot;
 
 void acpi_init(uint64_t rsdp_hint);
-void machine_restart(void) __noreturn;
 struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_bytes);
 
 const char *hv_command_line(void) { return boot_info.cmdline; }
@@ -36,10 +35,7 @@ void panic(const char *fmt, ...)
     va_end(ap);
     hv_loglvl = LOG_DEBUG;
     printk(LOG_ERR, "PANIC: %s", msg);
-    if (!opt_noreboot) {
-        printk(LOG_ERR, "resetting the machine (noreboot on the command line halts instead)");
-        machine_restart();
-    }
+    printk(LOG_ERR, "machine halted");
     for (;;)
         halt();
 }

@@ -105,6 +105,8 @@ struct domain *domain_create(domid_t id, bool privileged);
 struct domain *domain_by_id(domid_t id);     /* NULL if absent or being destroyed */
 /* Releases everything a shut-down domain holds and frees its id. */
 void domain_destroy(struct domain *d);
+/* noreboot on the command line: halt rather than reset when dom0 goes. */
+extern bool opt_noreboot;
 /* Stops the domain for good: prints why, tears down what it holds. */
 void domain_shutdown(struct domain *d, unsigned reason);
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
