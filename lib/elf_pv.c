@@ -377,6 +377,8 @@ static int check_layout(struct elf_pv_info *in)
     if (!paddr_to_virt(in, in->pstart, &in->virt_kstart) ||
         !paddr_to_virt(in, in->pend, &in->virt_kend))
         return ELF_PV_ELAYOUT;
+    /* Implied by paddr_to_virt succeeding; kept because the ABI states it as
+     * a check of its own and a later change to the math must not lose it. */
     if (in->virt_base > in->virt_kstart)
         return ELF_PV_ELAYOUT;
     if (in->entry < in->virt_kstart || in->entry > in->virt_kend)

@@ -65,6 +65,14 @@ static void put_number(struct out *o, uint64_t v, unsigned base, const char *pre
     put_padded(o, tmp + sizeof(tmp) - n, n, width, left, pad);
 }
 
+/* The low `bits` bits of v as a two's-complement number: what a char
+ * (hh) or short (h) argument was before it was promoted to int. */
+static int64_t low_signed(int64_t v, unsigned bits)
+{
+    int64_t m = (int64_t)1 << bits, low = v & (m - 1);
+    return low >= m / 2 ? low - m : low;
+}
+
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
     struct out o = { buf, size, 0 };
@@ -123,10 +131,8 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
             /* hh and h print the argument converted to char / short, as C
              * says; it was promoted to int on the way in. */
-            if (!lng && shrt == 1)
-                v = (short)v;
-            else if (!lng && shrt >= 2)
-                v = (signed char)v;
+            if (!lng && shrt)
+                v = low_signed(v, shrt == 1 ? 16 : 8);
             uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
             put_number(&o, mag, 10, v < 0 ? "-" : "", 0, width, left, pad);
             break;

@@ -16,6 +16,7 @@
 #define UART_RBR 0
 #define UART_IER 1
 #define UART_FCR 2
+#define UART_IIR 2
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
@@ -29,16 +30,19 @@ static size_t input_prod, input_cons;   /* free-running; prod - cons <= size */
 
 void console_init(void)
 {
-    /* Input may already be waiting (a pipe into QEMU delivers at once), and
-     * enabling the FIFOs below clears the receiver: keep that byte first. */
-    console_poll_input();
+    /* Input may already be waiting: a pipe into QEMU delivers at once. A
+     * 16550 resets both FIFOs whenever the FIFO-enable bit changes, which
+     * would drop it, so we leave FIFO mode as the firmware set it (IIR bits
+     * 6-7 say) and never ask for a receive-FIFO reset. */
+    bool fifo_on = (inb(COM1_PORT + UART_IIR) & 0xc0) == 0xc0;
     outb(COM1_PORT + UART_IER, 0x00);
     outb(COM1_PORT + UART_LCR, 0x80);      /* DLAB: set divisor */
     outb(COM1_PORT + 0, 0x01);             /* 115200 baud */
     outb(COM1_PORT + 1, 0x00);
     outb(COM1_PORT + UART_LCR, 0x03);      /* 8N1 */
-    outb(COM1_PORT + UART_FCR, 0xc7);      /* FIFOs on, cleared, 14-byte trigger */
+    outb(COM1_PORT + UART_FCR, fifo_on ? 0xc1 : 0x00);
     outb(COM1_PORT + UART_MCR, 0x0b);      /* DTR, RTS, OUT2 (routes the IRQ) */
+    console_poll_input();
 }
 
 void console_enable_rx_irq(void)

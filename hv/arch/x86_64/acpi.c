@@ -47,24 +47,34 @@ static const struct acpi_header *find_table(const uint8_t *rsdp, const char *sig
     return NULL;
 }
 
-/* \_S5_ is Name(_S5_, Package(){ SLP_TYPa, SLP_TYPb, ... }) in AML. */
+/* \_S5_ is Name(_S5_, Package(){ SLP_TYPa, SLP_TYPb, ... }) in AML: the
+ * name, PackageOp, a PkgLength of 1-4 bytes, NumElements, then each value
+ * as BytePrefix+byte, ZeroOp or OneOp. Every step stays inside the table. */
 static void parse_s5(const struct acpi_header *dsdt)
 {
     const uint8_t *p = (const uint8_t *)dsdt, *end = p + dsdt->length;
-    for (; p + 8 < end; p++) {
+    for (; p + 5 <= end; p++) {
         if (memcmp(p, "_S5_", 4) || p[4] != 0x12)   /* PackageOp */
             continue;
-        p += 5;
-        p += ((*p >> 6) & 3) + 1;                   /* PkgLength */
-        p++;                                        /* NumElements */
-        uint16_t vals[2];
-        for (unsigned i = 0; i < 2 && p < end; i++) {
-            if (*p == 0x0a) {                        /* BytePrefix */
-                vals[i] = p[1];
-                p += 2;
+        const uint8_t *q = p + 5;
+        if (q >= end)
+            return;
+        q += ((*q >> 6) & 3) + 1;                   /* PkgLength */
+        q++;                                        /* NumElements */
+        uint16_t vals[2] = { 0, 0 };
+        for (unsigned i = 0; i < 2; i++) {
+            if (q >= end)
+                return;
+            if (*q == 0x0a) {                        /* BytePrefix */
+                if (q + 1 >= end)
+                    return;
+                vals[i] = q[1];
+                q += 2;
+            } else if (*q == 0x00 || *q == 0x01) {   /* ZeroOp / OneOp */
+                vals[i] = *q;
+                q++;
             } else {
-                vals[i] = *p == 0x01 ? 1 : 0;        /* OneOp / ZeroOp */
-                p++;
+                return;                             /* a form we do not parse */
             }
         }
         slp_typ_a = vals[0];
