@@ -93,7 +93,7 @@ static void test_cpu_state(void)
 
 static void test_memory_map(void)
 {
-    struct xen_e820_entry map[16];
+    struct xen_e820_entry map[16] = { 0 };   /* filled by the hypervisor */
     struct xen_memory_map arg = { .nr_entries = 16, .buffer = (uint64_t)(uintptr_t)map };
 
     /* §3.9: either a map (Linux accepts it) or -ENOSYS (Linux invents one). */
@@ -158,7 +158,7 @@ static void test_timers_and_sched(void)
 static void test_runstate(void)
 {
     struct vcpu_register_runstate_memory_area area = { .addr_v = (uint64_t)(uintptr_t)&runstate };
-    struct vcpu_runstate_info info;
+    struct vcpu_runstate_info info = { 0 };   /* filled by the hypervisor */
 
     /* §6.4: the area is written at once, and the vCPU is running. */
     memset(&runstate, 0xff, sizeof(runstate));
