@@ -69,9 +69,18 @@ void do_hypercall(struct cpu_regs *regs)
 
 /* multicall (#13): §1.5. Entries run in order; each result goes back into
  * its entry; an iret ends the batch; nesting is refused. */
+static bool in_multicall;
+
+/* Continuations re-execute the guest's syscall with rewritten argument
+ * registers; inside a multicall those registers are the multicall's, so
+ * batched calls there must finish in one go (see BATCH_LIMIT users). */
+bool hypercall_can_continue(void)
+{
+    return !in_multicall;
+}
+
 long do_multicall(uint64_t list, uint64_t count)
 {
-    static bool in_multicall;
     struct multicall_entry e;
 
     if (in_multicall)

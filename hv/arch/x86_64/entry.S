@@ -163,23 +163,9 @@ copy_guest_bytes:
 3:  mov     %rcx, %rax
     ret
 
-/* int cmpxchg_guest_u64(uint64_t *p, uint64_t *old, uint64_t new):
- * 0 on a completed compare-exchange (*old updated with what was there),
- * -1 on a fault. */
-    .globl cmpxchg_guest_u64
-cmpxchg_guest_u64:
-    mov     (%rsi), %rax
-4:  lock cmpxchg %rdx, (%rdi)
-    mov     %rax, (%rsi)
-    xor     %eax, %eax
-    ret
-5:  mov     $-1, %eax
-    ret
-
     .section .ex_table, "a"
     .balign 8
     .quad   2b, 3b
-    .quad   4b, 5b
 
     .section .rodata
     .balign 8

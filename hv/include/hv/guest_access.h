@@ -14,7 +14,6 @@
 #include <asm/page.h>
 
 size_t copy_guest_bytes(void *dst, const void *src, size_t n);
-int cmpxchg_guest_u64(uint64_t *p, uint64_t *old, uint64_t new_val);
 
 static inline bool guest_range_ok(uint64_t va, uint64_t len)
 {

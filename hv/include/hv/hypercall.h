@@ -11,6 +11,7 @@ typedef long (*hypercall_fn)(uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
 
 void do_hypercall(struct cpu_regs *regs);
 long hypercall_dispatch(uint64_t nr, const uint64_t args[5]);
+bool hypercall_can_continue(void);
 
 long do_set_trap_table(uint64_t table);
 long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t done, uint64_t foreigndom);

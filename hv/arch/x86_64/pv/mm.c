@@ -25,7 +25,10 @@
 
 #define L1_DISALLOWED (_PAGE_PWT | _PAGE_PCD | _PAGE_PAT | _PAGE_GNTTAB)
 #define LN_DISALLOWED (_PAGE_PWT | _PAGE_PCD | _PAGE_PSE | _PAGE_GLOBAL)
-#define BATCH_LIMIT 1024    /* ops per hypercall invocation before a continuation */
+/* Ops per hypercall invocation before a continuation. Inside a multicall,
+ * where continuing is impossible, a longer batch is refused with -EINVAL
+ * (Xen would continue the multicall; Linux batches far fewer). */
+#define BATCH_LIMIT 1024
 
 static bool is_pt_type(unsigned t) { return t >= PGT_l1 && t <= PGT_l4; }
 static bool is_hv_l4_slot(unsigned i) { return i >= L4_SLOT_FIRST_HV && i <= L4_SLOT_LAST_HV; }
@@ -345,6 +348,10 @@ long do_mmu_update(uint64_t reqs, uint64_t count, uint64_t pdone, uint64_t forei
     uint64_t i;
     for (i = 0; i < count; i++) {
         if (i == BATCH_LIMIT) {
+            if (!hypercall_can_continue()) {
+                rc = -XEN_EINVAL;
+                break;
+            }
             if ((rc = add_done(pdone, continued, i)))
                 return rc;
             return continue_batch(reqs + i * sizeof(struct mmu_update), count - i);
@@ -578,6 +585,10 @@ long do_mmuext_op(uint64_t ops, uint64_t count, uint64_t pdone, uint64_t foreign
     uint64_t i;
     for (i = 0; i < count; i++) {
         if (i == BATCH_LIMIT) {
+            if (!hypercall_can_continue()) {
+                rc = -XEN_EINVAL;
+                break;
+            }
             if ((rc = add_done(pdone, continued, i)))
                 return rc;
             return continue_batch(ops + i * sizeof(struct mmuext_op), count - i);
@@ -641,6 +652,8 @@ static long memory_reservation(struct domain *d, uint64_t cmd, uint64_t arg)
     uint64_t i;
     for (i = start; i < r.nr_extents; i++) {
         if (i - start == BATCH_LIMIT) {
+            if (!hypercall_can_continue())
+                return (long)i;       /* partial: the caller sees how far it got */
             struct cpu_regs *regs = guest_regs();
             regs->rdi = op | (i << MEMOP_EXTENT_SHIFT);
             regs->rip -= 2;
