@@ -59,6 +59,11 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned id)
     v->periodic_timer = (struct timer){ .fn = periodic_timer_fn, .data = v };
     v->singleshot_timer = (struct timer){ .fn = singleshot_timer_fn, .data = v };
     v->poll_timer = (struct timer){ .fn = poll_timer_fn, .data = v };
+    /* Power-on x87/SSE state: FCW 0x37f, MXCSR 0x1f80 (Intel SDM vol. 1 §10.5.1). */
+    v->fpu_state[0] = 0x7f;
+    v->fpu_state[1] = 0x03;
+    v->fpu_state[24] = 0x80;
+    v->fpu_state[25] = 0x1f;
     v->debugreg[6] = 0xffff0ff0;           /* §3.8 initial DR6/DR7 */
     v->debugreg[7] = 0x400;
     v->periodic_period_ns = 10000000ull;   /* §3.8: a 10 ms periodic VIRQ_TIMER by default */

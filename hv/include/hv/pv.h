@@ -21,6 +21,7 @@ bool pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned vector, bool
                     uint32_t error_code);
 void pv_handle_exception(struct cpu_regs *regs);
 void pv_toggle_guest_mode(struct vcpu *v);
+void pv_set_virtual_ts(struct vcpu *v, bool ts);
 bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs);
 bool pv_emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
 void pv_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t res[4]);

@@ -30,6 +30,9 @@ struct evtchn {
 };
 
 struct vcpu {
+    /* FXSAVE image of the guest's x87/SSE state while it is not running
+     * (first: FXSAVE needs 16-byte alignment and vcpus are page-aligned). */
+    uint8_t fpu_state[512] __attribute__((aligned(16)));
     struct domain *domain;
     unsigned vcpu_id;
     struct cpu_regs regs;            /* valid while not running */

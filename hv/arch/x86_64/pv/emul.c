@@ -252,7 +252,7 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *regs, bool to_cr, ui
     case 0:
         if ((*reg ^ read_cr0()) & ~X86_CR0_TS)
             return false;     /* only TS may change */
-        v->virtual_ts = *reg & X86_CR0_TS;
+        pv_set_virtual_ts(v, *reg & X86_CR0_TS);
         return true;
     case 2:
         v->vcpu_info->arch.cr2 = *reg;
@@ -319,7 +319,7 @@ bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs)
     case 0x0f: {
         uint8_t op2 = insn[len++];
         switch (op2) {
-        case 0x06: v->virtual_ts = false; ok = true; break;          /* clts */
+        case 0x06: pv_set_virtual_ts(v, false); ok = true; break;    /* clts */
         case 0x09: ok = true; break;                                 /* wbinvd: dropped */
         case 0x20: case 0x22:
             ok = emulate_mov_cr(v, regs, op2 == 0x22, insn[len], rex);

@@ -149,6 +149,14 @@ void pv_handle_exception(struct cpu_regs *regs)
             return;
         pv_inject_trap(v, regs, vec, true, err);
         return;
+    case TRAP_no_device:
+        /* Real TS mirrors the virtual one: this #NM is the guest's. */
+        if (!v->virtual_ts) {
+            pv_set_virtual_ts(v, false);
+            return;
+        }
+        pv_inject_trap(v, regs, vec, false, 0);
+        return;
     case TRAP_invalid_op:
         if (pv_emulate_invalid_op(v, regs))
             return;
@@ -395,9 +403,19 @@ long do_get_debugreg(uint64_t reg)
     return (long)current_vcpu()->debugreg[reg];
 }
 
+/* The real CR0.TS follows the running vCPU's virtual TS, so a guest that
+ * set it gets its #NM from the hardware on the next FPU instruction. */
+void pv_set_virtual_ts(struct vcpu *v, bool ts)
+{
+    v->virtual_ts = ts;
+    unsigned long cr0 = read_cr0();
+    if (!!(cr0 & X86_CR0_TS) != ts)
+        write_cr0(ts ? cr0 | X86_CR0_TS : cr0 & ~X86_CR0_TS);
+}
+
 long do_fpu_taskswitch(uint64_t set)
 {
-    current_vcpu()->virtual_ts = set != 0;
+    pv_set_virtual_ts(current_vcpu(), set != 0);
     return 0;
 }
 
@@ -458,7 +476,11 @@ void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next
 void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next)
 {
     struct percpu *pc = this_cpu();
+    /* Eager FPU switch: FXSAVE/FXRSTOR need TS clear; TS is set again
+     * below from the incoming vCPU's virtual TS. */
+    __asm__ volatile("clts");
     if (prev) {
+        __asm__ volatile("fxsave64 %0" : "=m"(prev->fpu_state));
         prev->regs = *frame;
         prev->fs_base = rdmsr(MSR_FS_BASE);
         if (prev->in_kernel)
@@ -488,6 +510,8 @@ void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next
     __asm__ volatile("swapgs; mov %0, %%gs; swapgs" : : "r"(gs));
     wrmsr(MSR_FS_BASE, next->fs_base);
     wrmsr(MSR_KERNEL_GS_BASE, next->in_kernel ? next->gs_base_kernel : next->gs_base_user);
+    __asm__ volatile("fxrstor64 %0" : : "m"(next->fpu_state));
+    pv_set_virtual_ts(next, next->virtual_ts);
     *frame = next->regs;
     next->is_running = true;
     pc->current = next;
