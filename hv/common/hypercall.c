@@ -156,8 +156,15 @@ long do_xen_version(uint64_t cmd, uint64_t arg)
         if (fi.submap_idx != 0) {
             fi.submap = 0;
         } else {
+            /* What Xen 4.17 reports to a 64-bit PV guest (xen-pv-abi.md
+             * §9.1 B.1); Linux panics without bits 5 and 7. */
             fi.submap = (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+                        (1u << XENFEAT_highmem_assist) |
                         (1u << XENFEAT_gnttab_map_avail_bits) |
+                        (1u << XENFEAT_memory_op_vnode_supported) |
+                        (1u << XENFEAT_direct_mapped) |
+                        ((d->vm_assist & (1ull << VMASST_TYPE_pae_extended_cr3)) ?
+                         1u << XENFEAT_pae_pgdir_above_4gb : 0) |
                         (d->is_privileged ? 1u << XENFEAT_dom0 : 0);
         }
         return copy_to_guest(arg, &fi, sizeof(fi));
