@@ -75,9 +75,11 @@ void pv_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t res[4])
                (1u << 15) | (1u << 17) | (1u << 18) | (1u << 21) | (1u << 24) | (1u << 26) |
                (1u << 27) | (1u << 28));
         c |= 1u << 31;
-        /* No VME, PSE, MTRR, PGE, PSE36, DS, ACPI, TM, PBE. */
-        d &= ~((1u << 1) | (1u << 3) | (1u << 12) | (1u << 13) | (1u << 17) | (1u << 21) |
-               (1u << 22) | (1u << 29) | (1u << 31));
+        /* No VME, PSE, MCE, MTRR, PGE, MCA, PSE36, DS, ACPI, TM, PBE. Machine
+         * checks belong to the hypervisor; a guest told of MCA reads bank MSRs
+         * we do not virtualise (Linux then panics). */
+        d &= ~((1u << 1) | (1u << 3) | (1u << 7) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 17) |
+               (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
         b &= 0x0000ffffu;                   /* one logical CPU, APIC id 0 */
         b |= 1u << 16;
         break;

@@ -94,8 +94,12 @@ static bool decode(const uint8_t *b, unsigned avail, struct insn *in)
     memset(in, 0, sizeof(*in));
     in->opsize = 4;
     for (; i < avail; i++) {
-        if (b[i] == 0xf0)
-            continue;                   /* lock: we are atomic anyway */
+        /* lock (we are atomic anyway), and segment overrides: the address
+         * comes from CR2, so they change nothing. Linux rewrites its lock
+         * prefixes to ds (0x3e) on a single CPU. */
+        if (b[i] == 0xf0 || b[i] == 0x2e || b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x26 ||
+            b[i] == 0x64 || b[i] == 0x65)
+            continue;
         if (b[i] == 0x66) {
             in->has_66 = true;
             in->opsize = 2;
