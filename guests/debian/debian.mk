@@ -1,0 +1,41 @@
+# guests/debian/: the unmodified guests from Debian's packages, fetched with
+# apt-get download (tools/fetch-debs.sh) at build time, never committed:
+#   $(DEBIAN_DIR)/vmlinuz          linux-image-amd64's kernel (bzImage, XZ)
+#   $(DEBIAN_DIR)/initramfs.cpio.gz busybox-static + guests/debian/init + pvbench
+#   $(DEBIAN_DIR)/pvgrub.elf       grub-mkimage -O x86_64-xen with pvgrub.cfg embedded
+DEBIAN_DIR := $(BUILD)/debian
+DEBIAN_DEBS := $(BUILD)/debs/.fetched
+DEBIAN_IMAGES := $(DEBIAN_DIR)/vmlinuz $(DEBIAN_DIR)/initramfs.cpio.gz $(DEBIAN_DIR)/pvgrub.elf
+
+$(DEBIAN_DEBS): tools/fetch-debs.sh
+	@tools/fetch-debs.sh $(BUILD)/debs linux-image-amd64 busybox-static grub-xen-bin
+	@touch $@
+
+$(DEBIAN_DIR)/vmlinuz: $(DEBIAN_DEBS)
+	@mkdir -p $(DEBIAN_DIR)/x
+	@dpkg-deb -x $$(ls $(BUILD)/debs/linux-image-[0-9]*.deb | head -1) $(DEBIAN_DIR)/x
+	@cp $$(ls $(DEBIAN_DIR)/x/boot/vmlinuz-* | head -1) $@
+	@echo "  DEB     $@"
+
+$(DEBIAN_DIR)/pvbench: ../shared/bench/pvbench.c
+	@mkdir -p $(@D)
+	@$(CC) -static -O2 -o $@ $<
+
+$(DEBIAN_DIR)/initramfs.cpio.gz: $(DEBIAN_DEBS) guests/debian/init $(DEBIAN_DIR)/pvbench
+	@rm -rf $(DEBIAN_DIR)/rootfs $(DEBIAN_DIR)/bb && mkdir -p $(DEBIAN_DIR)/rootfs/{bin,proc,sys,dev,tmp} $(DEBIAN_DIR)/bb
+	@dpkg-deb -x $$(ls $(BUILD)/debs/busybox-static_*.deb | head -1) $(DEBIAN_DIR)/bb
+	@cp $(DEBIAN_DIR)/bb/bin/busybox $(DEBIAN_DIR)/rootfs/bin/
+	@cp guests/debian/init $(DEBIAN_DIR)/rootfs/init && chmod +x $(DEBIAN_DIR)/rootfs/init
+	@cp $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/rootfs/bin/
+	@cd $(DEBIAN_DIR)/rootfs && find . | cpio -o -H newc --quiet | gzip -9 > ../initramfs.cpio.gz
+	@echo "  CPIO    $@"
+
+$(DEBIAN_DIR)/pvgrub.elf: $(DEBIAN_DEBS) guests/debian/pvgrub.cfg
+	@rm -rf $(DEBIAN_DIR)/grub && mkdir -p $(DEBIAN_DIR)/grub
+	@dpkg-deb -x $$(ls $(BUILD)/debs/grub-xen-bin_*.deb | head -1) $(DEBIAN_DIR)/grub
+	@grub-mkimage -d $(DEBIAN_DIR)/grub/usr/lib/grub/x86_64-xen -O x86_64-xen -p '(memdisk)/' \
+	    -c guests/debian/pvgrub.cfg -o $@ echo ls halt normal
+	@echo "  GRUB    $@"
+
+.PHONY: debian-guests
+debian-guests: $(DEBIAN_IMAGES)
