@@ -11,6 +11,7 @@ include hv/hv.mk
 -include dom0/dom0.mk
 include tests/unit/unit.mk
 -include tests/integration/integration.mk
+include guests/debian/debian.mk
 include bench/bench.mk
 
 QEMU ?= qemu-system-x86_64
@@ -25,7 +26,7 @@ all: $(ALL_IMAGES)
 
 help:
 	@echo "Lamina build targets (DEBUG=1 default builds with assertions; DEBUG=0 for benchmarks)"
-	@echo "  make run         build, then boot the hypervisor and dom0 in QEMU; dom0's shell is on the terminal"
+	@echo "  make run         build, then boot the hypervisor and dom0 (with its initrd) in QEMU; dom0's shell is on the terminal"
 	@echo "                   (quit: 'poweroff' in dom0, or Ctrl-A x)"
 	@echo "  make run-iso     the same, booting through GRUB's multiboot2 from a grub-mkrescue ISO"
 	@echo "  make test        host unit tests (Check, ASan+UBSan), then QEMU integration tests (pytest)"
@@ -37,14 +38,15 @@ help:
 	@echo "  make size        lines of code in the hypervisor (the trusted base)"
 	@echo "  make deps        install missing Debian packages with apt-get (run/test do this themselves)"
 	@echo "  make clean       remove build/"
-	@echo "Variables: QEMU_MEM=$(QEMU_MEM) DOM0_MEM=$(DOM0_MEM) HV_ARGS='loglvl=all' DEBUG=$(DEBUG)"
+	@echo "  make initrd      build dom0's initrd ($(BUILD)/dom0/initrd.cpio: guests and /etc/xen configs)"
+	@echo "Variables: QEMU_MEM=$(QEMU_MEM) DOM0_MEM=$(DOM0_MEM) HV_ARGS='loglvl=all' DEBUG=$(DEBUG) INITRD_EXTRA=<dir>"
 
 deps:
 	@tools/install-deps.sh
 
 run: deps all
 	$(QEMU_BASE) -serial mon:stdio -kernel $(HV_ELF) \
-	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS)"
+	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD)"
 
 iso: $(BUILD)/lamina.iso
 $(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) tools/mkiso.sh

@@ -1,5 +1,5 @@
 # lib/: pure C shared by the hypervisor, dom0, guests and host tests.
 # LIB_SRCS are built freestanding into each image; LIB_HOST_SRCS are the ones
 # host unit tests compile (string.c is freestanding-only: it defines memcpy).
-LIB_SRCS := lib/fmt.c lib/string.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c
-LIB_HOST_SRCS := lib/fmt.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c
+LIB_SRCS := lib/fmt.c lib/string.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c lib/cpio.c lib/xlcfg.c
+LIB_HOST_SRCS := lib/fmt.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c lib/cpio.c lib/xlcfg.c

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "console.h"
 #include "shell.h"
+#include "../toolstack/xl.h"
 
 #define NS_PER_SEC 1000000000UL
 
@@ -82,5 +83,6 @@ const struct shell_command shell_commands[] = {
     { "uptime", "time since the hypervisor started", cmd_uptime },
     { "poweroff", "shut dom0 down; the machine powers off", cmd_poweroff },
     { "reboot", "shut dom0 down for a reboot", cmd_reboot },
+    { "xl", "create, list and destroy domains ('xl help')", cmd_xl },
     { NULL, NULL, NULL },
 };

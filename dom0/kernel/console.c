@@ -7,18 +7,22 @@
 
 void con_write(const char *s, size_t len)
 {
-    size_t start = 0;
+    /* One console_io per buffer-full, so a line is not split by what other
+     * domains print between our hypercalls. */
+    char out[1024];
+    size_t n = 0;
 
     for (size_t i = 0; i < len; i++) {
-        if (s[i] != '\n')
-            continue;
-        if (i > start)
-            console_write(s + start, i - start);
-        console_write("\r\n", 2);
-        start = i + 1;
+        if (n + 2 > sizeof(out)) {
+            console_write(out, n);
+            n = 0;
+        }
+        if (s[i] == '\n')
+            out[n++] = '\r';
+        out[n++] = s[i];
     }
-    if (len > start)
-        console_write(s + start, len - start);
+    if (n)
+        console_write(out, n);
 }
 
 int con_printf(const char *fmt, ...)

@@ -2,8 +2,9 @@
 /*
  * dom0's kernel: a PV kernel on the guest runtime that owns the console.
  * It sleeps in SCHEDOP_block with events enabled and wakes for console
- * input (VIRQ_CONSOLE) and for a slow timer tick (VIRQ_TIMER), which also
- * polls the console in case an input event is ever missed.
+ * input (VIRQ_CONSOLE), for a slow timer tick (VIRQ_TIMER), which also
+ * polls the console in case an input event is ever missed, and for domains
+ * that shut down (VIRQ_DOM_EXC), which the toolstack then handles.
  */
 #include <guest/events.h>
 #include <guest/hypercall.h>
@@ -11,16 +12,21 @@
 #include <guest/traps.h>
 #include "console.h"
 #include "shell.h"
+#include "../toolstack/xl.h"
 
 #define POLL_PERIOD_NS (100ULL * 1000 * 1000)
 #define FOREVER_NS (~0ULL >> 2)
 
 static volatile bool woken;
+/* A domain shut down (VIRQ_DOM_EXC): the toolstack acts on it from the main
+ * loop, never from the upcall. */
+static volatile bool dom_exc;
 
 static void on_wake(unsigned port, void *data)
 {
     (void)port;
-    (void)data;
+    if (data)
+        *(volatile bool *)data = true;
     woken = true;
 }
 
@@ -30,14 +36,14 @@ static bool is_woken(void *arg)
     return woken;
 }
 
-static void bind_wakeup(unsigned virq, const char *name)
+static void bind_wakeup(unsigned virq, const char *name, volatile bool *flag)
 {
     long port = evtchn_bind_virq(virq, 0);
     if (port <= 0) {
         con_printf("dom0: cannot bind %s: %ld\n", name, port);
         return;
     }
-    evtchn_set_handler((unsigned)port, on_wake, NULL);
+    evtchn_set_handler((unsigned)port, on_wake, (void *)(uintptr_t)flag);
     evtchn_unmask((unsigned)port);
 }
 
@@ -49,8 +55,9 @@ static void setup(void)
     rc = events_init();
     if (rc)
         runtime_panic("event callback: %ld\n", rc);
-    bind_wakeup(VIRQ_CONSOLE, "VIRQ_CONSOLE");
-    bind_wakeup(VIRQ_TIMER, "VIRQ_TIMER");
+    bind_wakeup(VIRQ_CONSOLE, "VIRQ_CONSOLE", NULL);
+    bind_wakeup(VIRQ_TIMER, "VIRQ_TIMER", NULL);
+    bind_wakeup(VIRQ_DOM_EXC, "VIRQ_DOM_EXC", &dom_exc);
     struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
     rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);
     if (rc)
@@ -70,6 +77,10 @@ void kernel_main(void)
         /* Clear the flag before reading, so input that arrives after the
          * read still ends the block below. */
         woken = false;
+        if (dom_exc) {
+            dom_exc = false;
+            xl_reap(true);
+        }
         long n = con_read(buf, sizeof(buf));
         if (n > 0) {
             for (long i = 0; i < n; i++)

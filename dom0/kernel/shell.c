@@ -22,6 +22,12 @@ void shell_start(void)
     con_write(SHELL_PROMPT, sizeof(SHELL_PROMPT) - 1);
 }
 
+void shell_redraw(void)
+{
+    shell_start();
+    con_write(line, line_len);
+}
+
 static void run_line(void)
 {
     char *argv[SHELL_MAX_ARGS];
@@ -29,14 +35,26 @@ static void run_line(void)
     char *p = line;
 
     line[line_len] = '\0';
-    while (*p && argc < SHELL_MAX_ARGS) {
+    while (*p) {
         while (*p == ' ' || *p == '\t')
             *p++ = '\0';
         if (!*p)
             break;
+        if (argc == SHELL_MAX_ARGS) {
+            con_printf("dom0: too many words (at most %d)\n", SHELL_MAX_ARGS);
+            return;
+        }
         argv[argc++] = p;
-        while (*p && *p != ' ' && *p != '\t')
+        /* Quotes group words and stay in the word: xl reads them as config
+         * syntax (extra='a b'). */
+        char quote = 0;
+        while (*p && (quote || (*p != ' ' && *p != '\t'))) {
+            if (quote && *p == quote)
+                quote = 0;
+            else if (!quote && (*p == '\'' || *p == '"'))
+                quote = *p;
             p++;
+        }
     }
     if (argc == 0)
         return;

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #define SHELL_PROMPT "dom0# "
-#define SHELL_MAX_ARGS 8
+#define SHELL_MAX_ARGS 16
 
 struct shell_command {
     const char *name;
@@ -23,6 +23,9 @@ extern const struct shell_command shell_commands[];
 
 /* Prints the prompt. */
 void shell_start(void);
+/* Prints the prompt and the line typed so far again, after something else
+ * printed a message of its own at the prompt. */
+void shell_redraw(void);
 /* Feeds one input byte: echo, editing, and running complete lines. */
 void shell_input(char c);
 

@@ -13,9 +13,14 @@ void test_begin(const char *guest_name)
     printf("GUEST %s START\n", guest);
 }
 
-void test_finish(void)
+void test_report_done(void)
 {
     printf("GUEST %s DONE passed=%u failed=%u\n", guest, nr_passed, nr_failed);
+}
+
+void test_finish(void)
+{
+    test_report_done();
     runtime_shutdown(SHUTDOWN_poweroff);
 }
 

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xl create / list / destroy. Domains are listed from the hypervisor
+ * (getdomaininfo), named from xl's own records. A failing `xl create`
+ * changes nothing: the config is checked whole before the builder runs, and
+ * the builder destroys what it half-built.
+ */
+#include <stdarg.h>
+#include <lamina/fmt.h>
+#include <lamina/string.h>
+#include <lamina/xlcfg.h>
+#include <public/sched.h>
+#include <guest/pvclock.h>
+#include <guest/runtime.h>
+#include "../kernel/console.h"
+#include "../kernel/shell.h"
+#include "build.h"
+#include "domctl.h"
+#include "initrd.h"
+#include "xl.h"
+
+#define MAX_RECORDS 32
+#define CONFIG_DIR "/etc/xen/"
+#define NS_PER_SEC 1000000000ULL
+#define MIN_RESTART_INTERVAL_NS (10 * NS_PER_SEC)   /* xl's guard against restart loops */
+#define MAX_DOMID 0x7fef
+
+struct record {
+    bool in_use;
+    bool handled;           /* its shutdown was dealt with (preserve) */
+    domid_t domid;
+    uint64_t started_ns;
+    struct xl_domain_config cfg;
+};
+
+static struct record records[MAX_RECORDS];
+/* xl_reap() called at the prompt: its messages need a line of their own
+ * and the prompt redrawn after them. */
+static bool reap_at_prompt, reap_printed;
+static struct xlcfg parsed;         /* 9 KiB: static, like everything large here */
+static struct xl_domain_config new_cfg;
+
+static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void notice(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+
+    if (reap_at_prompt && !reap_printed)
+        con_write("\n", 1);
+    reap_printed = true;
+    va_start(ap, fmt);
+    int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    con_write(buf, n < 0 ? 0 : (size_t)n >= sizeof(buf) ? sizeof(buf) - 1 : (size_t)n);
+}
+
+static struct record *record_by_domid(domid_t domid)
+{
+    for (unsigned i = 0; i < MAX_RECORDS; i++)
+        if (records[i].in_use && records[i].domid == domid)
+            return &records[i];
+    return NULL;
+}
+
+static struct record *record_by_name(const char *name)
+{
+    for (unsigned i = 0; i < MAX_RECORDS; i++)
+        if (records[i].in_use && strcmp(records[i].cfg.name, name) == 0)
+            return &records[i];
+    return NULL;
+}
+
+static struct record *free_record(void)
+{
+    for (unsigned i = 0; i < MAX_RECORDS; i++)
+        if (!records[i].in_use)
+            return &records[i];
+    return NULL;
+}
+
+/* Whether `domid` exists; fills *info when it does. */
+static bool domain_info(domid_t domid, struct xen_domctl_getdomaininfo *info)
+{
+    return domctl_getdomaininfo(domid, info) == 0 && info->domain == domid;
+}
+
+static bool parse_domid(const char *s, domid_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > MAX_DOMID)
+            return false;
+    }
+    *out = (domid_t)v;
+    return true;
+}
+
+/* `what` as xl names a domain: a number is an id, anything else a name. */
+static bool resolve_domain(const char *what, domid_t *domid)
+{
+    struct xen_domctl_getdomaininfo info;
+    if (parse_domid(what, domid))
+        return domain_info(*domid, &info);
+    if (strcmp(what, "Domain-0") == 0) {
+        *domid = 0;
+        return true;
+    }
+    const struct record *r = record_by_name(what);
+    if (!r)
+        return false;
+    *domid = r->domid;
+    return true;
+}
+
+/* ---- xl list ------------------------------------------------------------ */
+
+static const char *domain_name(domid_t domid)
+{
+    if (domid == 0)
+        return "Domain-0";
+    const struct record *r = record_by_domid(domid);
+    return r ? r->cfg.name : "(null)";
+}
+
+static void print_row(const struct xen_domctl_getdomaininfo *info)
+{
+    uint32_t f = info->flags;
+    bool shutdown = f & XEN_DOMINF_shutdown;
+    unsigned reason = (f >> XEN_DOMINF_shutdownshift) & 0xff;
+    /* Seconds with one decimal, rounded like printf's %8.1f. */
+    uint64_t tenths = (info->cpu_time + 50000000ULL) / 100000000ULL;
+    con_printf("%-40s %5u %5lu %5u     %c%c%c%c%c%c  %6lu.%lu\n", domain_name(info->domain), info->domain,
+               info->tot_pages * PAGE_SIZE >> 20, info->nr_online_vcpus,
+               (f & XEN_DOMINF_running) ? 'r' : '-', (f & XEN_DOMINF_blocked) ? 'b' : '-',
+               (f & XEN_DOMINF_paused) ? 'p' : '-', shutdown ? 's' : '-',
+               shutdown && reason == SHUTDOWN_crash ? 'c' : '-', (f & XEN_DOMINF_dying) ? 'd' : '-',
+               tenths / 10, tenths % 10);
+}
+
+static void cmd_list(int argc, char **argv)
+{
+    struct xen_domctl_getdomaininfo info;
+    domid_t wanted[16];
+    int nr_wanted = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (nr_wanted == (int)ARRAY_SIZE(wanted) || !resolve_domain(argv[i], &wanted[nr_wanted])) {
+            con_printf("xl: domain '%s' does not exist\n", argv[i]);
+            return;
+        }
+        nr_wanted++;
+    }
+    con_printf("%-40s %5s %5s %5s\t%s\t%s\n", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)");
+    if (nr_wanted) {
+        for (int i = 0; i < nr_wanted; i++)
+            if (domain_info(wanted[i], &info))
+                print_row(&info);
+        return;
+    }
+    for (unsigned id = 0; id <= MAX_DOMID && domctl_getdomaininfo((domid_t)id, &info) == 0; id = info.domain + 1u)
+        print_row(&info);
+}
+
+/* ---- xl create ---------------------------------------------------------- */
+
+/* Reads the config: the path as given, else (a bare name) under /etc/xen. */
+static int read_config(const char *arg, char *path, size_t path_size, const void **text, size_t *len)
+{
+    const char *why;
+    fmt_snprintf(path, path_size, "%s", arg);
+    if (initrd_file(path, text, len, &why) == 0)
+        return 0;
+    if (!strchr(arg, '/')) {
+        const char *why2;
+        fmt_snprintf(path, path_size, CONFIG_DIR "%s", arg);
+        if (initrd_file(path, text, len, &why2) == 0)
+            return 0;
+        fmt_snprintf(path, path_size, "%s", arg);
+    }
+    con_printf("Failed to read config file: %s: %s\n", path, why);
+    return -1;
+}
+
+static void cmd_create(int argc, char **argv)
+{
+    bool paused = false;
+    const char *file = NULL;
+    int first_override = argc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-p") == 0) {
+            paused = true;
+        } else if (argv[i][0] == '-') {
+            con_printf("xl create: unknown option '%s'\n", argv[i]);
+            return;
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            first_override = i;
+            break;
+        }
+    }
+    if (!file) {
+        con_printf("Usage: xl create [-p] <ConfigFile> [key=value ...]\n");
+        return;
+    }
+
+    char path[XL_PATH_MAX];
+    const void *text;
+    size_t len;
+    struct xlcfg_error err;
+    if (read_config(file, path, sizeof(path), &text, &len))
+        return;
+    con_printf("Parsing config from %s\n", path);
+    xlcfg_init(&parsed);
+    if (xlcfg_parse(&parsed, text, len, &err)) {
+        con_printf("%s: %s\n", path, err.msg);
+        con_printf("Failed to parse config: no domain created\n");
+        return;
+    }
+    for (int i = first_override; i < argc; i++) {
+        if (xlcfg_override(&parsed, argv[i], &err)) {
+            con_printf("xl: %s\n", err.msg);
+            con_printf("Failed to parse config: no domain created\n");
+            return;
+        }
+    }
+    if (xlcfg_domain(&parsed, &new_cfg, &err)) {
+        /* Errors in an override say "command line: ..." themselves. */
+        if (strncmp(err.msg, "command line", 12) == 0)
+            con_printf("xl: %s\n", err.msg);
+        else
+            con_printf("%s: %s\n", path, err.msg);
+        con_printf("Failed to parse config: no domain created\n");
+        return;
+    }
+    const struct record *dup = record_by_name(new_cfg.name);
+    if (strcmp(new_cfg.name, "Domain-0") == 0 || dup) {
+        con_printf("xl: domain '%s' already exists (id %u)\n", new_cfg.name, dup ? dup->domid : 0);
+        return;
+    }
+    struct record *r = free_record();
+    if (!r) {
+        con_printf("xl: too many domains (xl keeps at most %u)\n", MAX_RECORDS);
+        return;
+    }
+    char why[160];
+    domid_t domid;
+    if (build_domain(&new_cfg, paused, &domid, why, sizeof(why))) {
+        con_printf("xl: cannot create domain '%s': %s\n", new_cfg.name, why);
+        return;
+    }
+    *r = (struct record){ .in_use = true, .domid = domid, .started_ns = pvclock_now_ns() };
+    r->cfg = new_cfg;
+}
+
+/* ---- xl destroy and shutdown handling ------------------------------------ */
+
+static long destroy(struct record *r, domid_t domid)
+{
+    long rc = domctl_destroy(domid);
+    if (rc == 0 && r)
+        r->in_use = false;
+    return rc;
+}
+
+static void cmd_destroy(int argc, char **argv)
+{
+    domid_t domid;
+    if (argc != 2) {
+        con_printf("Usage: xl destroy <Domain>\n");
+        return;
+    }
+    if (!resolve_domain(argv[1], &domid)) {
+        con_printf("xl: domain '%s' does not exist\n", argv[1]);
+        return;
+    }
+    if (domid == 0) {
+        con_printf("xl: cannot destroy Domain-0 (use poweroff)\n");
+        return;
+    }
+    long rc = destroy(record_by_domid(domid), domid);
+    if (rc)
+        con_printf("xl: destroy of domain %u failed (%s)\n", domid, xen_errno_name(rc));
+}
+
+static unsigned action_for(const struct record *r, unsigned reason)
+{
+    switch (reason) {
+    case SHUTDOWN_poweroff:
+        return r->cfg.on_poweroff;
+    case SHUTDOWN_reboot:
+        return r->cfg.on_reboot;
+    case SHUTDOWN_suspend:
+        return XL_ACTION_PRESERVE;      /* no save/restore yet: keep it */
+    default:                            /* crash, watchdog, soft_reset */
+        return r->cfg.on_crash;
+    }
+}
+
+static void restart(struct record *r)
+{
+    char why[160];
+    domid_t domid;
+    const char *name = r->cfg.name;
+    if (pvclock_now_ns() - r->started_ns < MIN_RESTART_INTERVAL_NS) {
+        notice("xl: domain '%s' is restarting too fast: destroyed, not restarted\n", name);
+        destroy(r, r->domid);
+        return;
+    }
+    domctl_destroy(r->domid);
+    if (build_domain(&r->cfg, false, &domid, why, sizeof(why))) {
+        notice("xl: cannot restart domain '%s': %s\n", name, why);
+        r->in_use = false;
+        return;
+    }
+    r->domid = domid;
+    r->started_ns = pvclock_now_ns();
+    r->handled = false;
+}
+
+void xl_reap(bool at_prompt)
+{
+    struct xen_domctl_getdomaininfo info;
+    reap_at_prompt = at_prompt;
+    reap_printed = false;
+    for (unsigned i = 0; i < MAX_RECORDS; i++) {
+        struct record *r = &records[i];
+        if (!r->in_use)
+            continue;
+        if (!domain_info(r->domid, &info)) {
+            r->in_use = false;      /* gone some other way */
+            continue;
+        }
+        if (!(info.flags & XEN_DOMINF_shutdown) || r->handled)
+            continue;
+        switch (action_for(r, (info.flags >> XEN_DOMINF_shutdownshift) & 0xff)) {
+        case XL_ACTION_DESTROY:
+        case XL_ACTION_COREDUMP_DESTROY:        /* no core dumps yet */
+            destroy(r, r->domid);
+            break;
+        case XL_ACTION_RESTART:
+        case XL_ACTION_RENAME_RESTART:
+        case XL_ACTION_COREDUMP_RESTART:
+        case XL_ACTION_SOFT_RESET:
+            restart(r);
+            break;
+        default:                                /* preserve */
+            r->handled = true;
+            break;
+        }
+    }
+    if (reap_at_prompt && reap_printed)
+        shell_redraw();
+}
+
+static void usage(void)
+{
+    con_printf("Usage: xl <subcommand> [args]\n"
+               "  create [-p] <ConfigFile> [key=value ...]  create a domain (-p: leave it paused)\n"
+               "  list [Domain ...]                         list domains\n"
+               "  destroy <Domain>                          terminate a domain immediately\n"
+               "<ConfigFile> is a path in dom0's initrd or a name under " CONFIG_DIR
+               "; <Domain> is a name or an id.\n");
+}
+
+void cmd_xl(int argc, char **argv)
+{
+    xl_reap(false);
+    if (argc < 2) {
+        usage();
+        return;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "list") == 0 || strcmp(sub, "li") == 0)
+        cmd_list(argc - 1, argv + 1);
+    else if (strcmp(sub, "create") == 0)
+        cmd_create(argc - 1, argv + 1);
+    else if (strcmp(sub, "destroy") == 0)
+        cmd_destroy(argc - 1, argv + 1);
+    else if (strcmp(sub, "help") == 0)
+        usage();
+    else
+        con_printf("xl: unknown subcommand '%s' (try 'xl help')\n", sub);
+}
