@@ -49,9 +49,9 @@ run: deps all
 	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD)"
 
 iso: $(BUILD)/lamina.iso
-$(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) tools/mkiso.sh
+$(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) $(DOM0_INITRD) tools/mkiso.sh
 	@echo "  ISO     $@"
-	@tools/mkiso.sh $@ $(HV_ELF) "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" $(DOM0_ELF) "$(DOM0_ARGS)"
+	@tools/mkiso.sh $@ $(HV_ELF) "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" $(DOM0_ELF) "$(DOM0_ARGS)" $(DOM0_INITRD)
 
 run-iso: deps iso
 	$(QEMU_BASE) -serial mon:stdio -cdrom $(BUILD)/lamina.iso

@@ -2,7 +2,8 @@
 # multiboot1 (QEMU -kernel) and multiboot2 (GRUB).
 HV_SRCS := $(wildcard hv/common/*.c hv/arch/x86_64/*.c hv/arch/x86_64/pv/*.c)
 HV_ASM := $(wildcard hv/arch/x86_64/*.S hv/arch/x86_64/boot/*.S)
-HV_LIB_SRCS := $(filter-out lib/cmdline.c,$(LIB_SRCS)) lib/cmdline.c
+# Only the shared code the hypervisor needs: it is part of the trusted base.
+HV_LIB_SRCS := lib/fmt.c lib/string.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c
 HV_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(HV_SRCS) $(HV_LIB_SRCS)) $(patsubst %.S,$(BUILD)/%.o,$(HV_ASM))
 HV_ELF := $(BUILD)/hv/lamina.elf
 # Linked far from the top 2 GiB (in Xen's reserved slots), so position-

@@ -167,7 +167,9 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             size_t n = 0;
             if (!s)
                 s = "(null)";
-            while (s[n] && (precision < 0 || n < (size_t)precision))
+            /* The precision bounds the read: the string need not be
+             * terminated within it. */
+            while ((precision < 0 || n < (size_t)precision) && s[n])
                 n++;
             put_padded(&o, s, n, width, left, ' ');
             break;

@@ -68,20 +68,36 @@ void console_write_raw(const char *buf, size_t len)
     }
 }
 
-void console_write_guest(unsigned domid, const char *buf, size_t len)
+void console_line_flush(struct console_line *cl, unsigned domid)
 {
-    static bool at_line_start = true;
     char prefix[16];
+    if (!cl->len)
+        return;
     int n = fmt_snprintf(prefix, sizeof(prefix), "(d%u) ", domid);
+    console_write_raw(prefix, (size_t)n);
+    console_write_raw(cl->buf, cl->len);
+    console_write_raw("\n", 1);
+    cl->len = 0;
+}
+
+/* Whole lines only, each with its domain's prefix: a domU can neither start
+ * a line that looks like the hypervisor's or dom0's nor split theirs. */
+void console_write_guest(struct console_line *cl, unsigned domid, const char *buf, size_t len)
+{
     for (size_t i = 0; i < len; i++) {
-        if (at_line_start)
-            console_write_raw(prefix, (size_t)n);
         char c = buf[i];
-        /* Only printable text and newlines: no escape sequences. */
-        if (c != '\n' && (c < 0x20 || c > 0x7e))
-            c = '?';
-        console_write_raw(&c, 1);
-        at_line_start = c == '\n';
+        if (c == '\n') {
+            if (!cl->len)
+                cl->buf[cl->len++] = ' ';
+            console_line_flush(cl, domid);
+            continue;
+        }
+        /* Only printable text: no escape sequences, no carriage returns. */
+        if (c < 0x20 || c > 0x7e)
+            c = c == '\t' ? ' ' : c == '\r' ? ' ' : '?';
+        cl->buf[cl->len++] = c;
+        if (cl->len == sizeof(cl->buf))
+            console_line_flush(cl, domid);
     }
 }
 

@@ -136,16 +136,11 @@ int domain_assign_page(struct domain *d, mfn_t mfn)
     return 0;
 }
 
-void domain_shutdown(struct domain *d, unsigned reason)
+/* Stops every vCPU of d for good (no message, no notification). */
+static void domain_stop(struct domain *d)
 {
-    if (d->is_shut_down)
-        return;
     d->is_shut_down = true;
-    d->shutdown_reason = reason;
-    if (reason == SHUTDOWN_crash)
-        pr_info("d%u shut down (crash)", d->domain_id);
-    else
-        pr_info("d%u shut down (%s)", d->domain_id, shutdown_reason_name(reason));
+    console_line_flush(&d->con_line, d->domain_id);
     for (unsigned i = 0; i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
         if (!v)
@@ -155,23 +150,30 @@ void domain_shutdown(struct domain *d, unsigned reason)
         timer_stop(&v->poll_timer);
         v->is_up = false;
     }
+}
+
+void domain_shutdown(struct domain *d, unsigned reason)
+{
+    if (d->is_shut_down)
+        return;
+    d->shutdown_reason = reason;
+    domain_stop(d);
+    pr_info("d%u shut down (%s)", d->domain_id, shutdown_reason_name(reason));
     if (d->domain_id != 0) {
         /* Tell the toolstack (Xen does the same with VIRQ_DOM_EXC). */
         send_guest_global_virq(domain_list[0], VIRQ_DOM_EXC);
         return;
     }
-    {
-        /* The control domain is gone: so is the machine (as with Xen). */
-        if (reason == SHUTDOWN_poweroff)
-            machine_power_off();
-        if (opt_noreboot) {
-            pr_info("dom0 is gone: halting (noreboot)");
-            for (;;)
-                __asm__ volatile("cli; hlt");
-        }
-        pr_info("dom0 is gone: resetting the machine");
-        machine_restart();
+    /* The control domain is gone: so is the machine (as with Xen). */
+    if (reason == SHUTDOWN_poweroff)
+        machine_power_off();
+    if (opt_noreboot) {
+        pr_info("dom0 is gone: halting (noreboot)");
+        for (;;)
+            __asm__ volatile("cli; hlt");
     }
+    pr_info("dom0 is gone: resetting the machine");
+    machine_restart();
 }
 
 void domain_crash(struct domain *d, const char *fmt, ...)
@@ -207,7 +209,9 @@ static void release_frame(struct page_info *pg)
 
 void domain_destroy(struct domain *d)
 {
-    BUG_ON(!d->is_shut_down || d == current_domain());
+    BUG_ON(d == current_domain());
+    if (!d->is_shut_down)
+        domain_stop(d);     /* the toolstack's destroy: not a shutdown of its own */
     d->is_dying = true;
     for (unsigned i = 0; i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];

@@ -138,8 +138,6 @@ long do_domctl(uint64_t arg)
         return -XEN_EINVAL;     /* dom0 does not operate on itself this way */
     switch (op.cmd) {
     case XEN_DOMCTL_destroydomain:
-        if (!d->is_shut_down)
-            domain_shutdown(d, SHUTDOWN_poweroff);
         domain_destroy(d);
         return 0;
     case XEN_DOMCTL_pausedomain:

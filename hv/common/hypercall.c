@@ -210,7 +210,7 @@ long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
             if (d->is_privileged)
                 console_write_raw(chunk, n);
             else
-                console_write_guest(d->domain_id, chunk, n);
+                console_write_guest(&d->con_line, d->domain_id, chunk, n);
             done += n;
         }
         return 0;

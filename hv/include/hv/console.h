@@ -8,9 +8,15 @@
 void console_init(void);
 /* Raw bytes to the serial port (no prefix); used for dom0's console_io. */
 void console_write_raw(const char *buf, size_t len);
-/* A domU's console_io output (debug builds only, as in Xen): each line is
- * prefixed "(d<id>) " so it cannot pass for hypervisor or dom0 output. */
-void console_write_guest(unsigned domid, const char *buf, size_t len);
+/* A domU's console_io output (debug builds only, as in Xen) is collected
+ * per domain and written as whole lines prefixed "(d<id>) ", so it cannot
+ * pass for hypervisor or dom0 output. */
+struct console_line {
+    unsigned len;
+    char buf[160];
+};
+void console_write_guest(struct console_line *cl, unsigned domid, const char *buf, size_t len);
+void console_line_flush(struct console_line *cl, unsigned domid);
 /* Drains the UART receive FIFO into the input ring; called from its IRQ.
  * Returns true if anything arrived. */
 bool console_poll_input(void);

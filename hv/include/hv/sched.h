@@ -9,6 +9,7 @@
 #include <hv/lib.h>
 #include <hv/mm.h>
 #include <hv/time.h>
+#include <hv/console.h>
 #include <asm/regs.h>
 #include <public/vcpu.h>
 #include <public/event_channel.h>
@@ -97,6 +98,8 @@ struct domain {
 
     mfn_t gnttab_frames[GNTTAB_MAX_FRAMES];   /* v1 table, shared with the domain */
     unsigned gnttab_nr_frames;
+
+    struct console_line con_line;    /* partial console_io line (domUs) */
 
     uint64_t mem_map_pages;          /* XENMEM_memory_map: one RAM entry of this size, 0 = none */
     uint64_t hypercall_page_mfn;

@@ -630,6 +630,10 @@ static long remove_frame(struct domain *t, mfn_t mfn)
     return 0;
 }
 
+/* Guests never get the last 4 MiB: the hypervisor's own allocations
+ * (domain structures, page tables, event channels) must not fail because
+ * a guest ballooned up. */
+#define HV_RESERVED_FRAMES 1024
 #define MEMOP_EXTENT_SHIFT 6
 #define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
 
@@ -667,7 +671,7 @@ static long memory_reservation(struct domain *d, uint64_t cmd, uint64_t arg)
                 break;
             continue;
         }
-        if (t->tot_pages >= t->max_pages)
+        if (t->tot_pages >= t->max_pages || free_frame_count() <= HV_RESERVED_FRAMES)
             break;
         mfn_t mfn = alloc_frames(1, t->domain_id);
         if (mfn == INVALID_MFN)
