@@ -10,12 +10,15 @@
 #include <lamina/string.h>
 #include <lamina/xlcfg.h>
 #include <public/sched.h>
+#include <guest/hypercall.h>
 #include <guest/pvclock.h>
 #include <guest/runtime.h>
 #include "../kernel/console.h"
 #include "../kernel/shell.h"
 #include "build.h"
+#include "sysctl.h"
 #include "domctl.h"
+#include "sysctl.h"
 #include "initrd.h"
 #include "xl.h"
 
@@ -360,12 +363,95 @@ void xl_reap(bool at_prompt)
         shell_redraw();
 }
 
+/* xl pause / unpause <Domain>. */
+static void cmd_pause(int argc, char **argv, bool pause)
+{
+    domid_t domid;
+    if (argc != 2) {
+        con_printf("Usage: xl %s <Domain>\n", pause ? "pause" : "unpause");
+        return;
+    }
+    if (!resolve_domain(argv[1], &domid)) {
+        con_printf("xl: domain '%s' does not exist\n", argv[1]);
+        return;
+    }
+    if (domid == 0) {
+        con_printf("xl: cannot %s Domain-0\n", pause ? "pause" : "unpause");
+        return;
+    }
+    long rc = pause ? domctl_pause(domid) : domctl_unpause(domid);
+    if (rc)
+        con_printf("xl: %s of domain %u failed (%s)\n", pause ? "pause" : "unpause", domid,
+                   xen_errno_name(rc));
+}
+
+/* xl info: xl's "key : value" report of the host and the hypervisor. */
+static void cmd_info(void)
+{
+    struct xen_sysctl_physinfo pi;
+    char extra[16] = "", caps[1024] = "", cmdline[1024] = "";
+    long rc = sysctl_physinfo(&pi);
+    if (rc) {
+        con_printf("xl: physinfo failed (%s)\n", xen_errno_name(rc));
+        return;
+    }
+    long ver = hyp_xen_version(XENVER_version, NULL);
+    (void)hyp_xen_version(XENVER_extraversion, extra);
+    (void)hyp_xen_version(XENVER_capabilities, caps);
+    (void)hyp_xen_version(XENVER_commandline, cmdline);
+    extra[sizeof(extra) - 1] = caps[sizeof(caps) - 1] = cmdline[sizeof(cmdline) - 1] = '\0';
+#define ROW(key, fmt, ...) con_printf("%-23s: " fmt "\n", key, __VA_ARGS__)
+    ROW("host", "%s", "lamina");
+    ROW("machine", "%s", "x86_64");
+    ROW("nr_cpus", "%u", pi.nr_cpus);
+    ROW("max_cpu_id", "%u", pi.nr_cpus - 1);
+    ROW("nr_nodes", "%u", pi.nr_nodes);
+    ROW("cores_per_socket", "%u", pi.cores_per_socket);
+    ROW("threads_per_core", "%u", pi.threads_per_core);
+    ROW("cpu_mhz", "%u.%03u", pi.cpu_khz / 1000, pi.cpu_khz % 1000);
+    ROW("virt_caps", "%s", "pv");
+    ROW("total_memory", "%lu", (unsigned long)(pi.total_pages >> 8));
+    ROW("free_memory", "%lu", (unsigned long)(pi.free_pages >> 8));
+    ROW("xen_major", "%ld", ver >> 16);
+    ROW("xen_minor", "%ld", ver & 0xffff);
+    ROW("xen_extra", "%s", extra);
+    ROW("xen_version", "%ld.%ld%s", ver >> 16, ver & 0xffff, extra);
+    ROW("xen_caps", "%s", caps);
+    ROW("xen_scheduler", "%s", "lamina-rr");
+    ROW("xen_pagesize", "%ld", hyp_xen_version(XENVER_pagesize, NULL));
+    ROW("platform_params", "virt_start=0x%lx", (unsigned long)HYPERVISOR_VIRT_START);
+    ROW("xen_commandline", "%s", cmdline);
+    ROW("xend_config_format", "%d", 4);
+#undef ROW
+}
+
+/* xl dmesg: the hypervisor's log (the newest 16 KiB of it). */
+static void cmd_dmesg(void)
+{
+    char buf[256];     /* below con_printf's own buffer, so nothing is cut */
+    uint64_t index = 0;
+    for (;;) {
+        long n = sysctl_readconsole(&index, buf, sizeof(buf) - 1);
+        if (n < 0) {
+            con_printf("xl: readconsole failed (%s)\n", xen_errno_name(n));
+            return;
+        }
+        if (n == 0)
+            return;
+        buf[n] = '\0';
+        con_printf("%s", buf);
+    }
+}
+
 static void usage(void)
 {
     con_printf("Usage: xl <subcommand> [args]\n"
                "  create [-p] <ConfigFile> [key=value ...]  create a domain (-p: leave it paused)\n"
                "  list [Domain ...]                         list domains\n"
                "  destroy <Domain>                          terminate a domain immediately\n"
+               "  pause <Domain> / unpause <Domain>         stop / resume a domain's vCPUs\n"
+               "  info                                      the host and hypervisor\n"
+               "  dmesg                                     the hypervisor's log\n"
                "<ConfigFile> is a path in dom0's initrd or a name under " CONFIG_DIR
                "; <Domain> is a name or an id.\n");
 }
@@ -384,6 +470,12 @@ void cmd_xl(int argc, char **argv)
         cmd_create(argc - 1, argv + 1);
     else if (strcmp(sub, "destroy") == 0)
         cmd_destroy(argc - 1, argv + 1);
+    else if (strcmp(sub, "pause") == 0 || strcmp(sub, "unpause") == 0)
+        cmd_pause(argc - 1, argv + 1, sub[0] == 'p');
+    else if (strcmp(sub, "info") == 0)
+        cmd_info();
+    else if (strcmp(sub, "dmesg") == 0)
+        cmd_dmesg();
     else if (strcmp(sub, "help") == 0)
         usage();
     else

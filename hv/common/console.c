@@ -26,6 +26,30 @@
 enum log_level hv_loglvl = LOG_INFO;
 
 static char input_ring[4096];
+
+/* Everything the hypervisor logs, for `xl dmesg` (XEN_SYSCTL_readconsole):
+ * a ring of the newest HISTORY_SIZE bytes; history_total counts every byte
+ * ever written, so readers can resume and notice what they missed. */
+#define HISTORY_SIZE 16384
+static char history[HISTORY_SIZE];
+static uint64_t history_total;
+
+static void history_add(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        history[history_total++ % HISTORY_SIZE] = s[i];
+}
+
+size_t console_history_read(uint64_t *index, char *buf, size_t len)
+{
+    uint64_t oldest = history_total > HISTORY_SIZE ? history_total - HISTORY_SIZE : 0;
+    if (*index < oldest)
+        *index = oldest;
+    size_t n = 0;
+    while (n < len && *index < history_total)
+        buf[n++] = history[(*index)++ % HISTORY_SIZE];
+    return n;
+}
 static size_t input_prod, input_cons;   /* free-running; prod - cons <= size */
 
 void console_init(void)
@@ -133,6 +157,9 @@ void vprintk(enum log_level lvl, const char *fmt, va_list ap)
     console_write_raw(line, len);
     if (len == 0 || line[len - 1] != '\n')
         console_write_raw("\n", 1);
+    history_add(line, len);
+    if (len == 0 || line[len - 1] != '\n')
+        history_add("\n", 1);
 }
 
 void printk(enum log_level lvl, const char *fmt, ...)

@@ -50,6 +50,7 @@ static const hypercall_fn hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_event_channel_op] = ARGS1(do_event_channel_op),
     [__HYPERVISOR_physdev_op] = ARGS1(do_physdev_op),
     [__HYPERVISOR_domctl] = ARGS1(do_domctl),
+    [__HYPERVISOR_sysctl] = ARGS1(do_sysctl),
     [__HYPERVISOR_update_va_mapping_otherdomain] = ARGS1(do_update_va_mapping_otherdomain),
 };
 

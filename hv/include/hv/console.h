@@ -24,6 +24,8 @@ bool console_poll_input(void);
 size_t console_read_input(char *buf, size_t len);
 /* Enables the UART's receive interrupt (after the interrupt controller is up). */
 void console_enable_rx_irq(void);
+/* The log history (see console.c): copies from *index on, advances it. */
+size_t console_history_read(uint64_t *index, char *buf, size_t len);
 #define COM1_IRQ 4
 
 #endif

@@ -37,6 +37,7 @@ long do_callback_op(uint64_t cmd, uint64_t arg);
 long do_event_channel_op(uint64_t cmd, uint64_t arg);
 long do_physdev_op(uint64_t cmd, uint64_t arg);
 long do_domctl(uint64_t arg);
+long do_sysctl(uint64_t arg);
 long do_set_gdt(uint64_t frame_list, uint64_t entries);
 long do_update_descriptor(uint64_t maddr, uint64_t desc);
 long do_grant_table_op(uint64_t cmd, uint64_t ops, uint64_t count);
