@@ -14,6 +14,8 @@
  *    cannot reach itself at another level (linear page tables are refused:
  *    the type of a frame being validated is already set);
  *  - L4 slots 256-271 always hold the hypervisor's entries.
+ *  - pages the hypervisor shares with a guest only ever take the writable
+ *    type (it writes them unchecked).
  * Single pCPU with interrupts off: no locking yet.
  */
 #include <hv/pv.h>
@@ -104,6 +106,11 @@ static void devalidate_table(struct page_info *pg, unsigned level)
 
 int pv_get_page_type(struct page_info *pg, unsigned type, struct domain *d)
 {
+    /* Pages the hypervisor shares with a guest (shared_info, grant frames)
+     * are written by the hypervisor without validation: they may be mapped
+     * writable, but never become page tables or descriptor pages. */
+    if ((pg->flags & PGF_xen_heap) && type != PGT_writable)
+        return -XEN_EINVAL;
     if (pg->type_count == 0) {
         pg->type = (uint8_t)type;
         pg->flags &= ~PGF_validated;
