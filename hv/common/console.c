@@ -118,7 +118,7 @@ void console_write_guest(struct console_line *cl, unsigned domid, const char *bu
         }
         /* Only printable text: no escape sequences, no carriage returns. */
         if (c < 0x20 || c > 0x7e)
-            c = c == '\t' ? ' ' : c == '\r' ? ' ' : '?';
+            c = (c == '\t' || c == '\r') ? ' ' : '?';
         cl->buf[cl->len++] = c;
         if (cl->len == sizeof(cl->buf))
             console_line_flush(cl, domid);
