@@ -7,6 +7,7 @@
 #include "console.h"
 #include "shell.h"
 #include "../toolstack/xl.h"
+#include "../backends/console/console_backend.h"
 
 #define NS_PER_SEC 1000000000UL
 
@@ -84,5 +85,6 @@ const struct shell_command shell_commands[] = {
     { "poweroff", "shut dom0 down; the machine powers off", cmd_poweroff },
     { "reboot", "shut dom0 down for a reboot", cmd_reboot },
     { "xl", "create, list and destroy domains ('xl help')", cmd_xl },
+    { "conlog", "log domU console output here: conlog [on|off]", console_backend_cmd_conlog },
     { NULL, NULL, NULL },
 };

@@ -13,6 +13,7 @@
 #include "console.h"
 #include "shell.h"
 #include "../toolstack/xl.h"
+#include "../backends/console/console_backend.h"
 
 #define POLL_PERIOD_NS (100ULL * 1000 * 1000)
 #define FOREVER_NS (~0ULL >> 2)
@@ -33,7 +34,7 @@ static void on_wake(unsigned port, void *data)
 static bool is_woken(void *arg)
 {
     (void)arg;
-    return woken;
+    return woken || console_backend_has_work();
 }
 
 static void bind_wakeup(unsigned virq, const char *name, volatile bool *flag)
@@ -81,9 +82,11 @@ void kernel_main(void)
             dom_exc = false;
             xl_reap(true);
         }
+        console_backend_poll();
         long n = con_read(buf, sizeof(buf));
         if (n > 0) {
-            for (long i = 0; i < n; i++)
+            size_t used = console_backend_input(buf, (size_t)n);
+            for (long i = (long)used; i < n; i++)
                 shell_input(buf[i]);
             continue;
         }

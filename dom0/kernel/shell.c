@@ -3,6 +3,7 @@
 #include <lamina/string.h>
 #include "console.h"
 #include "shell.h"
+#include "../backends/console/console_backend.h"
 
 #define LINE_MAX 256
 #define CTRL_C 0x03
@@ -98,7 +99,8 @@ void shell_input(char c)
         con_write("\n", 1);
         run_line();
         line_len = 0;
-        shell_start();
+        if (!console_backend_attached())
+            shell_start();
         return;
     case BACKSPACE:
     case DELETE:

@@ -29,6 +29,8 @@
 #include "domctl.h"
 #include "initrd.h"
 #include "vmap.h"
+#include "../backends/console/console_backend.h"
+#include "../kernel/console.h"
 
 #define MAX_P2M_PAGES 1024          /* p2m list pages: up to 2 GiB of guest memory */
 #define POPULATE_BATCH 512
@@ -101,6 +103,8 @@ struct build {
     struct pv_layout l;
     uint64_t region_pages, p2m_first, p2m_pages;
     domid_t dom;
+    uint64_t console_mfn;       /* start_info.console.domU, for the backend */
+    uint32_t console_port;
     uint64_t *p2m;          /* the guest's p2m list, through the window */
 };
 
@@ -138,6 +142,9 @@ static int check_inputs(struct build *b, char *err, size_t size)
     b->p2m_first = pv_layout_pfn(&b->l, b->l.p2m_start);
     b->p2m_pages = (nr_pages * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
     long vrc = vmap_init();
+    /* The window's last slots hold the console rings. */
+    if (!vrc && b->region_pages > vmap_max_slots() - CONSOLE_BACKEND_VMAP_SLOTS)
+        vrc = -XEN_ENOSPC;
     if (!vrc)
         vrc = vmap_reserve(b->region_pages);
     if (vrc)
@@ -224,6 +231,8 @@ static int fill_region(struct build *b, uint64_t *l4_mfn, char *err, size_t size
     si->store_evtchn = (uint32_t)store_port;
     si->console.domU.mfn = b->p2m[pv_layout_pfn(l, l->console)];
     si->console.domU.evtchn = (uint32_t)console_port;
+    b->console_mfn = si->console.domU.mfn;
+    b->console_port = (uint32_t)console_port;
     si->pt_base = l->pt_start;
     si->nr_pt_frames = l->nr_pt_frames;
     si->mfn_list = l->p2m_start;
@@ -288,11 +297,14 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
         failf(err, err_size, "cannot unmap the new domain (%s)", xen_errno_name(rc));
         goto fail;
     }
+    if ((rc = console_backend_add(b.dom, b.console_mfn, b.console_port, cfg->name)))
+        con_printf("xl: domain '%s' runs without a console (%s)\n", cfg->name, xen_errno_name(rc));
     if (start_vcpu(&b, l4_mfn, paused, err, err_size))
         goto fail;
     *domid = b.dom;
     return 0;
 fail:
+    console_backend_remove(b.dom);
     vmap_unmap(0, b.region_pages);
     domctl_destroy(b.dom);
     return -1;

@@ -21,6 +21,7 @@
 #include "sysctl.h"
 #include "initrd.h"
 #include "xl.h"
+#include "../backends/console/console_backend.h"
 
 #define MAX_RECORDS 32
 #define CONFIG_DIR "/etc/xen/"
@@ -267,6 +268,7 @@ static void cmd_create(int argc, char **argv)
 
 static long destroy(struct record *r, domid_t domid)
 {
+    console_backend_remove(domid);
     long rc = domctl_destroy(domid);
     if (rc == 0 && r)
         r->in_use = false;
@@ -317,6 +319,7 @@ static void restart(struct record *r)
         destroy(r, r->domid);
         return;
     }
+    console_backend_remove(r->domid);
     domctl_destroy(r->domid);
     if (build_domain(&r->cfg, false, &domid, why, sizeof(why))) {
         notice("xl: cannot restart domain '%s': %s\n", name, why);
@@ -338,6 +341,7 @@ void xl_reap(bool at_prompt)
         if (!r->in_use)
             continue;
         if (!domain_info(r->domid, &info)) {
+            console_backend_remove(r->domid);
             r->in_use = false;      /* gone some other way */
             continue;
         }
@@ -449,6 +453,7 @@ static void usage(void)
                "  create [-p] <ConfigFile> [key=value ...]  create a domain (-p: leave it paused)\n"
                "  list [Domain ...]                         list domains\n"
                "  destroy <Domain>                          terminate a domain immediately\n"
+               "  console [-t pv] [-n 0] <Domain>           attach to a domain's console (Ctrl-] detaches)\n"
                "  pause <Domain> / unpause <Domain>         stop / resume a domain's vCPUs\n"
                "  info                                      the host and hypervisor\n"
                "  dmesg                                     the hypervisor's log\n"
@@ -476,6 +481,8 @@ void cmd_xl(int argc, char **argv)
         cmd_info();
     else if (strcmp(sub, "dmesg") == 0)
         cmd_dmesg();
+    else if (strcmp(sub, "console") == 0)
+        console_backend_xl_console(argc - 1, argv + 1);
     else if (strcmp(sub, "help") == 0)
         usage();
     else
