@@ -5,3 +5,5 @@ LIB_SRCS := lib/fmt.c lib/string.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c li
 LIB_HOST_SRCS := lib/fmt.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c lib/cpio.c lib/xlcfg.c
 LIB_SRCS += lib/cons_ring.c
 LIB_HOST_SRCS += lib/cons_ring.c
+LIB_SRCS += lib/xz.c lib/bzimage.c
+LIB_HOST_SRCS += lib/xz.c lib/bzimage.c
