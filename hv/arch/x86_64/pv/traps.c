@@ -252,9 +252,11 @@ long do_iret(void)
         }
         pv_toggle_guest_mode(v);
     }
+    /* Only the selectors: a frame we built carries the saved event mask in
+     * bits 32-39 of its CS slot (§4.4), which iret must not keep. */
     regs->rip = ctx.rip;
-    regs->cs = ctx.cs | 3;
-    regs->ss = ctx.ss | 3;
+    regs->cs = (ctx.cs & 0xffff) | 3;
+    regs->ss = (ctx.ss & 0xffff) | 3;
     regs->rsp = ctx.rsp;
     regs->rflags = (ctx.rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM)) | X86_EFLAGS_IF;
     v->vcpu_info->evtchn_upcall_mask = !(ctx.rflags & X86_EFLAGS_IF);
