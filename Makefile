@@ -15,8 +15,8 @@ include guests/debian/debian.mk
 include bench/bench.mk
 
 QEMU ?= qemu-system-x86_64
-QEMU_MEM ?= 512M
-DOM0_MEM ?= 128M
+QEMU_MEM ?= 1G
+DOM0_MEM ?= 256M
 # The machine every run and test uses: TCG only (docs/testing.md says why).
 QEMU_BASE = $(QEMU) -accel tcg -machine q35 -cpu max -m $(QEMU_MEM) -nodefaults \
             -display none -no-reboot
@@ -44,9 +44,10 @@ help:
 deps:
 	@tools/install-deps.sh
 
-run: deps all
+run: deps
+	$(MAKE) all $(DOM0_INITRD_FULL)
 	$(QEMU_BASE) -serial mon:stdio -kernel $(HV_ELF) \
-	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD)"
+	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD_FULL)"
 
 iso: $(BUILD)/lamina.iso
 $(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) $(DOM0_INITRD) tools/mkiso.sh

@@ -5,7 +5,9 @@
  * and zeroes them), validates page tables and loads the vCPU; everything a
  * guest finds at boot is written here, through dom0's mapping window:
  *
- *   1. check the kernel and the layout before anything is created;
+ *   1. check the kernel and the layout before anything is created (a
+ *      bzImage, like Debian's kernel, is first decompressed into a scratch
+ *      area of dom0's own memory mapped through the window);
  *   2. createdomain, max_mem;
  *   3. populate the p2m's own frames first and map them, so the p2m list
  *      in the guest's memory is where the remaining MFNs are written (by
@@ -18,6 +20,7 @@
  * Any failure after step 2 unmaps and destroys the domain.
  */
 #include <stdarg.h>
+#include <lamina/bzimage.h>
 #include <lamina/elf_pv.h>
 #include <lamina/fmt.h>
 #include <lamina/pv_layout.h>
@@ -38,7 +41,10 @@
 #define NR_HYPERCALL_SLOTS 128
 #define PTE_RO_TABLE_FLAGS (PTE_P | PTE_A)
 
+#define MAX_KERNEL_BYTES (256ull << 20)  /* decompressed kernel limit */
+
 static uint64_t p2m_page_mfns[MAX_P2M_PAGES];
+static uint64_t xz_work[BZIMAGE_WORK_SIZE / 8];
 static struct vcpu_guest_context vcpu_ctx;     /* 5 KiB: not on the stack */
 
 static int failf(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -106,7 +112,58 @@ struct build {
     uint64_t console_mfn;       /* start_info.console.domU, for the backend */
     uint32_t console_port;
     uint64_t *p2m;          /* the guest's p2m list, through the window */
+    uint64_t scratch_first, scratch_pages;   /* decompressed kernel, if any */
 };
+
+/* A bzImage's ELF (xen-pv-abi.md §3.1) goes to scratch slots just below the
+ * backends' part of the window, in dom0's own spare frames; b->kernel then
+ * points at it. A plain ELF is used where it lies in the initrd. */
+static int unpack_kernel(struct build *b, char *err, size_t size)
+{
+    const char *name = b->cfg->kernel;
+    struct bzimage_info bzi;
+    int rc = bzimage_parse(b->kernel, b->kernel_size, &bzi);
+    if (rc == BZIMAGE_ENOTBZ)
+        return 0;
+    if (rc == BZIMAGE_EUNSUPPORTED)
+        return failf(err, size, "kernel '%s': %s-compressed bzImages are not supported (XZ is)", name,
+                     bzimage_compression_name(bzi.compression));
+    if (rc)
+        return failf(err, size, "kernel '%s': %s", name, bzimage_strerror(rc));
+    if (!bzi.decompressed_size || bzi.decompressed_size > MAX_KERNEL_BYTES)
+        return failf(err, size, "kernel '%s': decompressed size %lu is not usable", name,
+                     (unsigned long)bzi.decompressed_size);
+    long vrc = vmap_init();
+    b->scratch_pages = (bzi.decompressed_size + PAGE_SIZE - 1) / PAGE_SIZE;
+    if (!vrc && vmap_max_slots() < VMAP_BACKEND_SLOTS + b->scratch_pages)
+        vrc = -XEN_ENOSPC;
+    if (!vrc) {
+        b->scratch_first = vmap_max_slots() - VMAP_BACKEND_SLOTS - b->scratch_pages;
+        vrc = vmap_reserve(b->scratch_first + b->scratch_pages);
+    }
+    if (!vrc)
+        vrc = vmap_map_own(b->scratch_first, b->scratch_pages);
+    if (vrc) {
+        b->scratch_pages = 0;
+        return failf(err, size, "kernel '%s': no room in dom0 for its %lu MiB decompressed (%s)", name,
+                     (unsigned long)(bzi.decompressed_size >> 20), xen_errno_name(vrc));
+    }
+    size_t len = 0;
+    rc = bzimage_decompress(b->kernel, b->kernel_size, vmap_va(b->scratch_first),
+                            b->scratch_pages * PAGE_SIZE, &len, xz_work, sizeof(xz_work));
+    if (rc)
+        return failf(err, size, "kernel '%s': %s", name, bzimage_strerror(rc));
+    b->kernel = vmap_va(b->scratch_first);
+    b->kernel_size = len;
+    return 0;
+}
+
+static void release_scratch(struct build *b)
+{
+    if (b->scratch_pages)
+        vmap_unmap(b->scratch_first, b->scratch_pages);
+    b->scratch_pages = 0;
+}
 
 /* Step 1: everything that can be checked before a domain exists. */
 static int check_inputs(struct build *b, char *err, size_t size)
@@ -117,6 +174,8 @@ static int check_inputs(struct build *b, char *err, size_t size)
         return failf(err, size, "kernel '%s': %s", cfg->kernel, why);
     if (cfg->ramdisk[0] && initrd_file(cfg->ramdisk, &b->ramdisk, &b->ramdisk_size, &why))
         return failf(err, size, "ramdisk '%s': %s", cfg->ramdisk, why);
+    if (unpack_kernel(b, err, size))
+        return -1;
     int rc = elf_pv_parse(b->kernel, b->kernel_size, &b->ei);
     if (rc)
         return failf(err, size, "kernel '%s': %s", cfg->kernel, elf_pv_strerror(rc));
@@ -143,7 +202,7 @@ static int check_inputs(struct build *b, char *err, size_t size)
     b->p2m_pages = (nr_pages * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
     long vrc = vmap_init();
     /* The window's last slots hold the console rings. */
-    if (!vrc && b->region_pages > vmap_max_slots() - CONSOLE_BACKEND_VMAP_SLOTS)
+    if (!vrc && b->region_pages > vmap_max_slots() - VMAP_BACKEND_SLOTS - b->scratch_pages)
         vrc = -XEN_ENOSPC;
     if (!vrc)
         vrc = vmap_reserve(b->region_pages);
@@ -278,12 +337,16 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
     static struct build b;
     memset(&b, 0, sizeof(b));
     b.cfg = cfg;
-    if (check_inputs(&b, err, err_size))
+    if (check_inputs(&b, err, err_size)) {
+        release_scratch(&b);
         return -1;
+    }
 
     long rc = domctl_create(&b.dom);
-    if (rc)
+    if (rc) {
+        release_scratch(&b);
         return failf(err, err_size, "createdomain failed (%s)", xen_errno_name(rc));
+    }
     uint64_t l4_mfn = 0;
     if ((rc = domctl_max_mem(b.dom, cfg->memory_mib << 10))) {
         failf(err, err_size, "max_mem failed (%s)", xen_errno_name(rc));
@@ -291,6 +354,7 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
     }
     if (populate_memory(&b, err, err_size) || fill_region(&b, &l4_mfn, err, err_size))
         goto fail;
+    release_scratch(&b);
     /* Nothing of the guest may stay mapped here: its page tables could not
      * be pinned, and a destroyed domain's frames would outlive it. */
     if ((rc = vmap_unmap(0, b.region_pages))) {
@@ -304,6 +368,7 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
     *domid = b.dom;
     return 0;
 fail:
+    release_scratch(&b);
     console_backend_remove(b.dom);
     vmap_unmap(0, b.region_pages);
     domctl_destroy(b.dom);

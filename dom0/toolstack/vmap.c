@@ -135,3 +135,11 @@ long vmap_unmap(uint64_t first, uint64_t nr)
 {
     return write_slots(first, NULL, nr, DOMID_SELF);
 }
+
+long vmap_map_own(uint64_t first, uint64_t nr)
+{
+    if (!first_l2_slot || lowest_free_pfn + nr > next_table_pfn)
+        return -XEN_ENOMEM;
+    const uint64_t *p2m = (const uint64_t *)(uintptr_t)start_info->mfn_list;
+    return vmap_map(first, &p2m[lowest_free_pfn], nr, DOMID_SELF);
+}

@@ -39,3 +39,16 @@ $(DEBIAN_DIR)/pvgrub.elf: $(DEBIAN_DEBS) guests/debian/pvgrub.cfg
 
 .PHONY: debian-guests
 debian-guests: $(DEBIAN_IMAGES)
+
+# dom0's initrd for `make run` and the real-guest tests: the base initrd's
+# tree plus the Debian guests under /usr/lib/lamina/debian/, which
+# /etc/xen/debian.cfg, pvgrub.cfg and pvbench.cfg name.
+DOM0_INITRD_FULL := $(BUILD)/dom0/initrd-full.cpio
+$(DOM0_INITRD_FULL): $(DOM0_INITRD) $(DEBIAN_IMAGES)
+	@echo "  CPIO    $@"
+	@rm -rf $(BUILD)/dom0/initrd-full-root && cp -R $(DOM0_INITRD_ROOT) $(BUILD)/dom0/initrd-full-root
+	@mkdir -p $(BUILD)/dom0/initrd-full-root/usr/lib/lamina/debian
+	@cp $(DEBIAN_IMAGES) $(BUILD)/dom0/initrd-full-root/usr/lib/lamina/debian/
+	@cd $(BUILD)/dom0/initrd-full-root && find . -mindepth 1 | LC_ALL=C sort | \
+	  cpio --quiet -o -H newc -R 0:0 --reproducible > $(abspath $@).tmp
+	@mv $@.tmp $@
