@@ -36,9 +36,17 @@ void vcpu_update_runstate(struct vcpu *v, unsigned state)
     r->state_entry_time = now;
     /* The guest's copy lives at a guest VA: write it only when its page
      * tables are the ones loaded. Failures are ignored, as in Xen. */
-    if (v->runstate_guest && v->is_running && this_cpu()->current == v &&
-        copy_to_guest(v->runstate_guest, r, sizeof(*r)))
+    if (!v->runstate_guest || !v->is_running || this_cpu()->current != v)
+        return;
+    /* The area is a guest kernel address: in guest user mode the loaded
+     * table may not map it, so write through the kernel table (as Xen
+     * does) and put the user table back. */
+    if (!v->in_kernel)
+        write_cr3(v->guest_table << PAGE_SHIFT);
+    if (copy_to_guest(v->runstate_guest, r, sizeof(*r)))
         pr_guest("d%u: runstate area unwritable", v->domain->domain_id);
+    if (!v->in_kernel)
+        write_cr3(v->guest_table_user << PAGE_SHIFT);
 }
 
 /* Does any of the ports v polls have its pending bit set? */
