@@ -4,7 +4,7 @@
 # top Makefile includes first), and its toolstack (dom0/toolstack: xl and the
 # domain builder).
 DOM0_ELF := $(BUILD)/dom0/dom0.elf
-DOM0_SRCS := $(wildcard dom0/kernel/*.c dom0/toolstack/*.c dom0/backends/*/*.c)
+DOM0_SRCS := $(wildcard dom0/kernel/*.c dom0/toolstack/*.c dom0/backends/*/*.c dom0/xenstored/*.c)
 DOM0_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DOM0_SRCS))
 ALL_IMAGES += $(DOM0_ELF)
 

@@ -5,5 +5,7 @@ LIB_SRCS := lib/fmt.c lib/string.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c li
 LIB_HOST_SRCS := lib/fmt.c lib/cmdline.c lib/elf_pv.c lib/pv_layout.c lib/cpio.c lib/xlcfg.c
 LIB_SRCS += lib/cons_ring.c
 LIB_HOST_SRCS += lib/cons_ring.c
+LIB_SRCS += lib/xs_arena.c lib/xs_wire.c lib/xs_store.c lib/xs_core.c lib/xs_direct.c lib/xs_ring.c
+LIB_HOST_SRCS += lib/xs_arena.c lib/xs_wire.c lib/xs_store.c lib/xs_core.c lib/xs_direct.c lib/xs_ring.c
 LIB_SRCS += lib/xz.c lib/bzimage.c
 LIB_HOST_SRCS += lib/xz.c lib/bzimage.c

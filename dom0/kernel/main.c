@@ -13,6 +13,7 @@
 #include "console.h"
 #include "shell.h"
 #include "../toolstack/xl.h"
+#include "../xenstored/xenstored.h"
 #include "../backends/console/console_backend.h"
 
 #define POLL_PERIOD_NS (100ULL * 1000 * 1000)
@@ -34,7 +35,7 @@ static void on_wake(unsigned port, void *data)
 static bool is_woken(void *arg)
 {
     (void)arg;
-    return woken || console_backend_has_work();
+    return woken || console_backend_has_work() || xenstored_pending();
 }
 
 static void bind_wakeup(unsigned virq, const char *name, volatile bool *flag)
@@ -59,6 +60,9 @@ static void setup(void)
     bind_wakeup(VIRQ_CONSOLE, "VIRQ_CONSOLE", NULL);
     bind_wakeup(VIRQ_TIMER, "VIRQ_TIMER", NULL);
     bind_wakeup(VIRQ_DOM_EXC, "VIRQ_DOM_EXC", &dom_exc);
+    rc = xenstored_init(&woken);
+    if (rc)
+        con_printf("dom0: xenstored: %ld (guests will have no xenstore)\n", rc);
     struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
     rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);
     if (rc)
@@ -83,6 +87,7 @@ void kernel_main(void)
             xl_reap(true);
         }
         console_backend_poll();
+        xenstored_poll();
         long n = con_read(buf, sizeof(buf));
         if (n > 0) {
             size_t used = console_backend_input(buf, (size_t)n);

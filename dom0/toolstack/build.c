@@ -33,6 +33,8 @@
 #include "initrd.h"
 #include "vmap.h"
 #include "../backends/console/console_backend.h"
+#include "../xenstored/xenstored.h"
+#include "xs_domain.h"
 #include "../kernel/console.h"
 
 #define MAX_P2M_PAGES 1024          /* p2m list pages: up to 2 GiB of guest memory */
@@ -111,6 +113,8 @@ struct build {
     domid_t dom;
     uint64_t console_mfn;       /* start_info.console.domU, for the backend */
     uint32_t console_port;
+    uint64_t store_mfn;         /* start_info.store_*, for xenstored */
+    uint32_t store_port;
     uint64_t *p2m;          /* the guest's p2m list, through the window */
     uint64_t scratch_first, scratch_pages;   /* decompressed kernel, if any */
 };
@@ -292,6 +296,8 @@ static int fill_region(struct build *b, uint64_t *l4_mfn, char *err, size_t size
     si->console.domU.evtchn = (uint32_t)console_port;
     b->console_mfn = si->console.domU.mfn;
     b->console_port = (uint32_t)console_port;
+    b->store_mfn = si->store_mfn;
+    b->store_port = (uint32_t)store_port;
     si->pt_base = l->pt_start;
     si->nr_pt_frames = l->nr_pt_frames;
     si->mfn_list = l->p2m_start;
@@ -361,6 +367,12 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
         failf(err, err_size, "cannot unmap the new domain (%s)", xen_errno_name(rc));
         goto fail;
     }
+    /* xenstore before the guest runs: Linux's xenbus waits on it (§8.4). */
+    if ((rc = xs_domain_write_home(b.dom, cfg->name, cfg->memory_mib << 10, 1)) ||
+        (rc = xs_domain_introduce(b.dom, b.store_mfn, b.store_port))) {
+        failf(err, err_size, "cannot introduce the domain to xenstore (%s)", xen_errno_name(rc));
+        goto fail;
+    }
     if ((rc = console_backend_add(b.dom, b.console_mfn, b.console_port, cfg->name)))
         con_printf("xl: domain '%s' runs without a console (%s)\n", cfg->name, xen_errno_name(rc));
     if (start_vcpu(&b, l4_mfn, paused, err, err_size))
@@ -370,6 +382,7 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
 fail:
     release_scratch(&b);
     console_backend_remove(b.dom);
+    xs_forget_domain(b.dom);
     vmap_unmap(0, b.region_pages);
     domctl_destroy(b.dom);
     return -1;

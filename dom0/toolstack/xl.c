@@ -17,6 +17,7 @@
 #include "../kernel/shell.h"
 #include "build.h"
 #include "sysctl.h"
+#include "xs_domain.h"
 #include "domctl.h"
 #include "sysctl.h"
 #include "initrd.h"
@@ -269,6 +270,7 @@ static void cmd_create(int argc, char **argv)
 static long destroy(struct record *r, domid_t domid)
 {
     console_backend_remove(domid);
+    xs_forget_domain(domid);
     long rc = domctl_destroy(domid);
     if (rc == 0 && r)
         r->in_use = false;
@@ -320,6 +322,7 @@ static void restart(struct record *r)
         return;
     }
     console_backend_remove(r->domid);
+    xs_forget_domain(r->domid);
     domctl_destroy(r->domid);
     if (build_domain(&r->cfg, false, &domid, why, sizeof(why))) {
         notice("xl: cannot restart domain '%s': %s\n", name, why);
@@ -342,6 +345,7 @@ void xl_reap(bool at_prompt)
             continue;
         if (!domain_info(r->domid, &info)) {
             console_backend_remove(r->domid);
+            xs_forget_domain(r->domid);
             r->in_use = false;      /* gone some other way */
             continue;
         }
