@@ -7,11 +7,11 @@ include mk/flags.mk
 ALL_IMAGES :=
 include lib/lib.mk
 include hv/hv.mk
--include guests/guests.mk
--include dom0/dom0.mk
+include guests/guests.mk
+include dom0/dom0.mk
 include tests/unit/unit.mk
--include tests/integration/integration.mk
 include guests/debian/debian.mk
+include tests/integration/integration.mk
 include bench/bench.mk
 
 QEMU ?= qemu-system-x86_64

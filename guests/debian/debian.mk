@@ -3,6 +3,7 @@
 #   $(DEBIAN_DIR)/vmlinuz          linux-image-amd64's kernel (bzImage, XZ)
 #   $(DEBIAN_DIR)/initramfs.cpio.gz busybox-static + guests/debian/init + pvbench
 #   $(DEBIAN_DIR)/pvgrub.elf       grub-mkimage -O x86_64-xen with pvgrub.cfg embedded
+#                                  (GRUB runs it line by line: no comments in that file)
 DEBIAN_DIR := $(BUILD)/debian
 DEBIAN_DEBS := $(BUILD)/debs/.fetched
 DEBIAN_IMAGES := $(DEBIAN_DIR)/vmlinuz $(DEBIAN_DIR)/initramfs.cpio.gz $(DEBIAN_DIR)/pvgrub.elf

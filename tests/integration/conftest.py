@@ -220,13 +220,14 @@ class Session:
 
 
 def dom0_session(initrd: pathlib.Path = DOM0_INITRD, hv_args: str = "dom0_mem=64M", dom0_args: str = "",
-                 timeout: float = 240.0) -> Session:
-    """Boots the hypervisor with dom0 and its initrd; returns at dom0's first prompt."""
+                 timeout: float = 240.0, qemu_args: tuple = ()) -> Session:
+    """Boots the hypervisor with dom0 and its initrd; returns at dom0's first prompt.
+    qemu_args come last, so e.g. ("-m", "1G") overrides the default memory."""
     for image in (HV_ELF, DOM0_ELF, initrd):
         if not image.exists():
             pytest.fail(f"{image} is missing: run `make all` first (LAMINA_BUILD={BUILD})")
     session = Session(["-kernel", str(HV_ELF), "-append", hv_args,
-                       "-initrd", _module_arg(DOM0_ELF, dom0_args) + "," + str(initrd).replace(",", ",,")],
-                      timeout=timeout)
+                       "-initrd", _module_arg(DOM0_ELF, dom0_args) + "," + str(initrd).replace(",", ",,")]
+                      + list(qemu_args), timeout=timeout)
     session.wait_for(re.escape(DOM0_PROMPT), timeout=60)
     return session

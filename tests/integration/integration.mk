@@ -7,6 +7,6 @@ PYTEST_ARGS ?=
 INTEGRATION_XDIST = $(shell $(INTEGRATION_PYTHON) -c 'import xdist' >/dev/null 2>&1 && echo "-n 2")
 
 .PHONY: integration
-integration: $(HV_ELF) $(DOM0_ELF) $(GUEST_ELFS) $(DOM0_INITRD)
+integration: $(HV_ELF) $(DOM0_ELF) $(GUEST_ELFS) $(DOM0_INITRD) $(DOM0_INITRD_FULL)
 	LAMINA_BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 $(INTEGRATION_PYTHON) -m pytest -p no:cacheprovider \
 	  $(INTEGRATION_XDIST) tests/integration $(PYTEST_ARGS)
