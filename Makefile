@@ -33,7 +33,7 @@ help:
 	@echo "  make unit        host unit tests only"
 	@echo "  make integration QEMU integration tests only (PYTEST_ARGS=... to filter)"
 	@echo "  make iso         build $(BUILD)/lamina.iso (GRUB, multiboot2)"
-	@echo "  make bench       boot-time benchmark (bench/boot_time.py; median of 5)"
+	@echo "  make bench       benchmarks (release build): boot time, xl create to /init, pvbench domU vs native"
 	@echo "  make lint        cppcheck and clang-tidy over the C sources"
 	@echo "  make size        lines of code in the hypervisor (the trusted base)"
 	@echo "  make deps        install missing Debian packages with apt-get (run/test do this themselves)"

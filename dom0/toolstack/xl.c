@@ -194,13 +194,15 @@ static int read_config(const char *arg, char *path, size_t path_size, const void
 
 static void cmd_create(int argc, char **argv)
 {
-    bool paused = false;
+    bool paused = false, attach = false;
     const char *file = NULL;
     int first_override = argc;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-p") == 0) {
             paused = true;
+        } else if (strcmp(argv[i], "-c") == 0) {
+            attach = true;
         } else if (argv[i][0] == '-') {
             con_printf("xl create: unknown option '%s'\n", argv[i]);
             return;
@@ -212,7 +214,7 @@ static void cmd_create(int argc, char **argv)
         }
     }
     if (!file) {
-        con_printf("Usage: xl create [-p] <ConfigFile> [key=value ...]\n");
+        con_printf("Usage: xl create [-p] [-c] <ConfigFile> [key=value ...]\n");
         return;
     }
 
@@ -263,6 +265,13 @@ static void cmd_create(int argc, char **argv)
     }
     *r = (struct record){ .in_use = true, .domid = domid, .started_ns = pvclock_now_ns() };
     r->cfg = new_cfg;
+    if (attach) {
+        /* -c: straight into the new domain's console, as xl does. */
+        char id[8];
+        fmt_snprintf(id, sizeof(id), "%u", domid);
+        char *console_argv[] = { (char *)(uintptr_t)"console", id };
+        console_backend_xl_console(2, console_argv);
+    }
 }
 
 /* ---- xl destroy and shutdown handling ------------------------------------ */
@@ -454,7 +463,9 @@ static void cmd_dmesg(void)
 static void usage(void)
 {
     con_printf("Usage: xl <subcommand> [args]\n"
-               "  create [-p] <ConfigFile> [key=value ...]  create a domain (-p: leave it paused)\n"
+               "  create [-p] [-c] <ConfigFile> [key=value ...]\n"
+               "                                            create a domain (-p: leave it paused,\n"
+               "                                            -c: attach its console)\n"
                "  list [Domain ...]                         list domains\n"
                "  destroy <Domain>                          terminate a domain immediately\n"
                "  console [-t pv] [-n 0] <Domain>           attach to a domain's console (Ctrl-] detaches)\n"
