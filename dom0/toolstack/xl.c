@@ -18,6 +18,7 @@
 #include "build.h"
 #include "sysctl.h"
 #include "xs_domain.h"
+#include "../xenstored/xenstored.h"
 #include "domctl.h"
 #include "sysctl.h"
 #include "initrd.h"
@@ -402,6 +403,33 @@ static void cmd_pause(int argc, char **argv, bool pause)
                    xen_errno_name(rc));
 }
 
+/* xl shutdown / reboot <Domain>: Xen's PV protocol (xen-pv-abi.md §8.4):
+ * write "poweroff" or "reboot" to the guest's control/shutdown node; a PV
+ * kernel watching it shuts itself down, and on_poweroff/on_reboot then
+ * apply. A guest that does not watch the node simply ignores it. */
+static void cmd_shutdown(int argc, char **argv, bool reboot)
+{
+    domid_t domid;
+    const char *verb = reboot ? "reboot" : "shutdown";
+    if (argc != 2) {
+        con_printf("Usage: xl %s <Domain>\n", verb);
+        return;
+    }
+    if (!resolve_domain(argv[1], &domid)) {
+        con_printf("xl: domain '%s' does not exist\n", argv[1]);
+        return;
+    }
+    if (domid == 0) {
+        con_printf("xl: use poweroff for Domain-0\n");
+        return;
+    }
+    char path[48];
+    fmt_snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+    long rc = xenstored_write_str(path, reboot ? "reboot" : "poweroff");
+    if (rc)
+        con_printf("xl: %s of domain %u failed (%s)\n", verb, domid, xen_errno_name(rc));
+}
+
 /* xl info: xl's "key : value" report of the host and the hypervisor. */
 static void cmd_info(void)
 {
@@ -470,6 +498,7 @@ static void usage(void)
                "  destroy <Domain>                          terminate a domain immediately\n"
                "  console [-t pv] [-n 0] <Domain>           attach to a domain's console (Ctrl-] detaches)\n"
                "  pause <Domain> / unpause <Domain>         stop / resume a domain's vCPUs\n"
+               "  shutdown <Domain> / reboot <Domain>       ask the guest to power off / reboot\n"
                "  info                                      the host and hypervisor\n"
                "  dmesg                                     the hypervisor's log\n"
                "<ConfigFile> is a path in dom0's initrd or a name under " CONFIG_DIR
@@ -492,6 +521,8 @@ void cmd_xl(int argc, char **argv)
         cmd_destroy(argc - 1, argv + 1);
     else if (strcmp(sub, "pause") == 0 || strcmp(sub, "unpause") == 0)
         cmd_pause(argc - 1, argv + 1, sub[0] == 'p');
+    else if (strcmp(sub, "shutdown") == 0 || strcmp(sub, "reboot") == 0)
+        cmd_shutdown(argc - 1, argv + 1, sub[0] == 'r');
     else if (strcmp(sub, "info") == 0)
         cmd_info();
     else if (strcmp(sub, "dmesg") == 0)

@@ -23,7 +23,7 @@ $(DEBIAN_DIR)/pvbench: ../shared/bench/pvbench.c
 	@$(CC) -static -O2 -o $@ $<
 
 $(DEBIAN_DIR)/initramfs.cpio.gz: $(DEBIAN_DEBS) guests/debian/init $(DEBIAN_DIR)/pvbench
-	@rm -rf $(DEBIAN_DIR)/rootfs $(DEBIAN_DIR)/bb && mkdir -p $(DEBIAN_DIR)/rootfs/{bin,proc,sys,dev,tmp} $(DEBIAN_DIR)/bb
+	@rm -rf $(DEBIAN_DIR)/rootfs $(DEBIAN_DIR)/bb && mkdir -p $(DEBIAN_DIR)/rootfs/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp} $(DEBIAN_DIR)/bb
 	@dpkg-deb -x $$(ls $(BUILD)/debs/busybox-static_*.deb | head -1) $(DEBIAN_DIR)/bb
 	@cp $(DEBIAN_DIR)/bb/bin/busybox $(DEBIAN_DIR)/rootfs/bin/
 	@cp guests/debian/init $(DEBIAN_DIR)/rootfs/init && chmod +x $(DEBIAN_DIR)/rootfs/init
