@@ -29,7 +29,7 @@ help:
 	@echo "  make run         build, then boot the hypervisor and dom0 (with its initrd) in QEMU; dom0's shell is on the terminal"
 	@echo "                   (quit: 'poweroff' in dom0, or Ctrl-A x)"
 	@echo "  make run-iso     the same, booting through GRUB's multiboot2 from a grub-mkrescue ISO"
-	@echo "  make test        host unit tests (Check, ASan+UBSan), then QEMU integration tests (pytest)"
+	@echo "  make test        host unit tests (Check, ASan+UBSan), lint, then QEMU integration tests (pytest)"
 	@echo "  make unit        host unit tests only"
 	@echo "  make integration QEMU integration tests only (PYTEST_ARGS=... to filter)"
 	@echo "  make iso         build $(BUILD)/lamina.iso (GRUB, multiboot2)"
@@ -59,6 +59,7 @@ run-iso: deps iso
 
 test: deps
 	$(MAKE) unit
+	$(MAKE) lint
 	$(MAKE) all
 	$(MAKE) integration
 
