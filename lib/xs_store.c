@@ -717,12 +717,12 @@ int xs_store_write(struct xs_store *s, struct xs_tx *tx, const struct xs_caller 
         xs_arena_free(s->arena, v);
         return rc;
     }
-    if (vn.bn) {
-        acct_resize(s, owner, vn.d->value_len, len);
-    } else {
+    if (tx != NULL) {
         tx->mem += len;
         if (owner == tx->domid)
             tx->byte_delta += grow;
+    } else {
+        acct_resize(s, owner, vn.d->value_len, len);
     }
     xs_arena_free(s->arena, vn.d->value);
     vn.d->value = v;
