@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, clock_gettime */
 #include "unit.h"
+#include "test_files.h"
 #include <lamina/bzimage.h>
 #include <lamina/elf_pv.h>
 #include <public/elfnote.h>
@@ -24,32 +25,7 @@
 #define PAYLOAD_OFFSET 0x123
 #define TAIL_BYTES 100   /* what follows the payload in the image */
 
-struct buf {
-    uint8_t *b;
-    size_t n;
-};
-
 static _Alignas(8) uint8_t work[BZIMAGE_WORK_SIZE];
-
-static struct buf buf_new(size_t n)
-{
-    struct buf r = { calloc(1, n ? n : 1), n };
-    ck_assert_ptr_nonnull(r.b);
-    return r;
-}
-
-static struct buf buf_dup(const void *p, size_t n)
-{
-    struct buf r = buf_new(n);
-    memcpy(r.b, p, n);
-    return r;
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->b);
-    b->b = NULL;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -67,55 +43,6 @@ static void put64(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static struct buf read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    struct buf r = buf_new((size_t)n);
-    ck_assert_uint_eq(fread(r.b, 1, r.n, f), r.n);
-    fclose(f);
-    return r;
-}
-
-static char tmpdir[64];
-
-static void cleanup_tmpdir(void)
-{
-    if (tmpdir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-}
-
-/* Compresses with Debian's xz and returns the .xz bytes. */
-static struct buf run_xz(const void *data, size_t n, const char *opts)
-{
-    char in[96], out[96], cmd[512];
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/lamina-test-bz-XXXXXX");
-        ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-        atexit(cleanup_tmpdir);
-    }
-    snprintf(in, sizeof(in), "%s/in", tmpdir);
-    snprintf(out, sizeof(out), "%s/out", tmpdir);
-    FILE *f = fopen(in, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-    snprintf(cmd, sizeof(cmd), "xz -q -c %s '%s' > '%s'", opts, in, out);
-    ck_assert_msg(system(cmd) == 0, "failed: %s (is xz-utils installed?)", cmd);
-    struct buf r = read_file(out);
-    unlink(in);
-    unlink(out);
-    return r;
 }
 
 /* ---- A tiny Xen PV ELF --------------------------------------------------- */

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "unit.h"
+#include "test_files.h"
 #include <lamina/xz.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,33 +19,7 @@
 
 /* ---- Buffers, PRNG, files ----------------------------------------------- */
 
-struct buf {
-    uint8_t *b;
-    size_t n;
-};
-
 static _Alignas(8) uint8_t work[XZ_WORK_SIZE];
-
-static struct buf buf_new(size_t n)
-{
-    struct buf r = { malloc(n ? n : 1), n };
-    ck_assert_ptr_nonnull(r.b);
-    return r;
-}
-
-static struct buf buf_dup(const void *p, size_t n)
-{
-    struct buf r = buf_new(n);
-    memcpy(r.b, p, n);
-    return r;
-}
-
-static void buf_free(struct buf *b)
-{
-    free(b->b);
-    b->b = NULL;
-    b->n = 0;
-}
 
 static uint64_t rng_state;
 
@@ -54,66 +29,6 @@ static uint64_t rng(void)
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return rng_state;
-}
-
-static char tmpdir[64];
-
-static void cleanup_tmpdir(void)
-{
-    if (tmpdir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
-}
-
-static void make_tmpdir(void)
-{
-    if (tmpdir[0])
-        return;
-    strcpy(tmpdir, "/tmp/lamina-test-xz-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    atexit(cleanup_tmpdir);
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static struct buf read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    struct buf r = buf_new((size_t)n);
-    ck_assert_uint_eq(fread(r.b, 1, r.n, f), r.n);
-    fclose(f);
-    return r;
-}
-
-/* Runs `xz <opts> <data> > <out>`, or `xz -dc` on an .xz, and returns what xz
- * wrote; fails the test if xz fails. */
-static struct buf run_xz(const void *data, size_t n, const char *opts)
-{
-    char in[96], out[96], cmd[512];
-    make_tmpdir();
-    snprintf(in, sizeof(in), "%s/in", tmpdir);
-    snprintf(out, sizeof(out), "%s/out", tmpdir);
-    write_file(in, data, n);
-    snprintf(cmd, sizeof(cmd), "xz -q -c %s '%s' > '%s'", opts, in, out);
-    ck_assert_msg(system(cmd) == 0, "failed: %s (is xz-utils installed?)", cmd);
-    struct buf r = read_file(out);
-    unlink(in);
-    unlink(out);
-    return r;
 }
 
 /* ---- Inputs -------------------------------------------------------------- */
