@@ -9,6 +9,7 @@
 #include "unit.h"
 #include "hv_harness.h"
 #include <public/memory.h>
+#include "hv_asserts.h"
 
 #define P   _PAGE_PRESENT
 #define RW  _PAGE_RW
@@ -29,24 +30,8 @@ static mfn_t F(unsigned i)
     return base1 + i;
 }
 
-static uint64_t pte(mfn_t m, uint64_t flags) { return (m << PAGE_SHIFT) | flags; }
-static uint64_t *tab(mfn_t m) { return harness_frame(m); }
 static struct page_info *pg(mfn_t m) { return mfn_to_page(m); }
 
-#define ASSERT_PG(m, cnt, typ, tcnt)                                                               \
-    do {                                                                                           \
-        const struct page_info *p_ = mfn_to_page(m);                                               \
-        ck_assert_msg(p_->count == (cnt) && p_->type == (typ) && p_->type_count == (tcnt),         \
-                      "mfn %lu: count %u type %u type_count %u, want %u %u %u",                    \
-                      (unsigned long)(m), p_->count, p_->type, p_->type_count, (unsigned)(cnt),    \
-                      (unsigned)(typ), (unsigned)(tcnt));                                          \
-    } while (0)
-#define ASSERT_ALLOC_ONLY(m) ASSERT_PG(m, 1, PGT_none, 0)
-#define ASSERT_AUDIT()                                                                             \
-    do {                                                                                           \
-        const char *why_ = harness_audit();                                                        \
-        ck_assert_msg(why_ == NULL, "audit: %s", why_);                                            \
-    } while (0)
 #define ASSERT_DOMAIN_ALLOC_ONLY(d)                                                                \
     do {                                                                                           \
         const char *why_ = harness_alloc_only(d);                                                  \
