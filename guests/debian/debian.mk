@@ -1,7 +1,7 @@
 # guests/debian/: the unmodified guests from Debian's packages, fetched with
 # apt-get download (tools/fetch-debs.sh) at build time, never committed:
 #   $(DEBIAN_DIR)/vmlinuz          linux-image-amd64's kernel (bzImage, XZ)
-#   $(DEBIAN_DIR)/initramfs.cpio.gz busybox-static + guests/debian/init + pvbench
+#   $(DEBIAN_DIR)/initramfs.cpio.gz busybox-static + guests/debian/init + pvbench + ldt_test
 #   $(DEBIAN_DIR)/pvgrub.elf       grub-mkimage -O x86_64-xen with pvgrub.cfg embedded
 #                                  (GRUB runs it line by line: no comments in that file)
 DEBIAN_DIR := $(BUILD)/debian
@@ -22,12 +22,16 @@ $(DEBIAN_DIR)/pvbench: ../shared/bench/pvbench.c
 	@mkdir -p $(@D)
 	@$(CC) -static -O2 -o $@ $<
 
-$(DEBIAN_DIR)/initramfs.cpio.gz: $(DEBIAN_DEBS) guests/debian/init $(DEBIAN_DIR)/pvbench
+$(DEBIAN_DIR)/ldt_test: guests/debian/ldt_test.c
+	@mkdir -p $(@D)
+	@$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(DEBIAN_DIR)/initramfs.cpio.gz: $(DEBIAN_DEBS) guests/debian/init $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/ldt_test
 	@rm -rf $(DEBIAN_DIR)/rootfs $(DEBIAN_DIR)/bb && mkdir -p $(DEBIAN_DIR)/rootfs/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp} $(DEBIAN_DIR)/bb
 	@dpkg-deb -x $$(ls $(BUILD)/debs/busybox-static_*.deb | head -1) $(DEBIAN_DIR)/bb
 	@cp $(DEBIAN_DIR)/bb/bin/busybox $(DEBIAN_DIR)/rootfs/bin/
 	@cp guests/debian/init $(DEBIAN_DIR)/rootfs/init && chmod +x $(DEBIAN_DIR)/rootfs/init
-	@cp $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/rootfs/bin/
+	@cp $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/ldt_test $(DEBIAN_DIR)/rootfs/bin/
 	@cd $(DEBIAN_DIR)/rootfs && find . | cpio -o -H newc --quiet | gzip -9 > ../initramfs.cpio.gz
 	@echo "  CPIO    $@"
 

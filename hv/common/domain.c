@@ -226,7 +226,7 @@ void domain_destroy(struct domain *d)
         if (v->guest_table_user)
             release_table_ref(v->guest_table_user);
         v->guest_table = v->guest_table_user = 0;
-        pv_vcpu_release_gdt(v);
+        pv_vcpu_release_desc_tables(v);
         if (v->vcpu_info_mfn != INVALID_MFN) {
             pv_put_page_type(mfn_to_page(v->vcpu_info_mfn));
             pv_put_page(mfn_to_page(v->vcpu_info_mfn));

@@ -152,6 +152,16 @@ EXPECTED = {
         "direct_write_pt_rw_not_stored", "direct_write_restore", "tlb_flush_local",
         "window_restored", "disable_writable_pagetables", "set_trap_table"
     ],
+    "ldt_failsafe": [
+        "set_trap_table", "ldt_page_readonly", "set_ldt", "ldt_selector_loads_without_gp",
+        "ldt_selector_in_ds", "ldt_entry_dpl_raised", "ldt_page_writable_refused",
+        "ldt_descriptor_tss_refused", "ldt_beyond_limit_gp", "ldt_beyond_limit_error",
+        "set_ldt_on_writable_page", "writable_ldt_page_gp", "writable_ldt_page_still_writable",
+        "set_ldt_none", "ldt_page_writable_after_release", "register_failsafe",
+        "failsafe_ldt_readonly", "failsafe_set_ldt", "no_failsafe_for_good_selector",
+        "good_selector_kept", "descriptor_not_present", "failsafe_delivered_once",
+        "failsafe_frame_ds", "failsafe_ds_now_null", "failsafe_ldt_release"
+    ],
 }
 EXPECTED["hypercall_storm"] += (
     [f"unknown_hypercall_{n}" for n in ("b", "2d", "3c", "40", "3e8", "ffff")]

@@ -34,6 +34,7 @@ def test_debian_kernel_runs_a_workload_and_powers_off():
         s.command('xl create /etc/xen/debian.cfg memory=256 extra="console=hvc0 quiet lamina.test=workload"')
         s.wait_for(r"\[d1 debian\] LAMINA-INIT: reached /init", timeout=LINUX_BOOT_S)
         s.wait_for(r"\[d1 debian\] LAMINA-INIT: hypervisor type: xen", timeout=30)
+        s.wait_for(r"\[d1 debian\] LDT-TEST: ok", timeout=120)
         s.wait_for(r"\[d1 debian\] LAMINA-INIT: workload ok", timeout=120)
         s.wait_for(r"^\(HV\) d1 shut down \(poweroff\)", timeout=60)
         s.wait_for(r"^\(HV\) d1 destroyed", timeout=30)

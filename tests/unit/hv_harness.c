@@ -28,6 +28,8 @@ static struct {
     struct cpu_regs regs;
 } harness_stack;
 static uint64_t gdt[GDT_ENTRIES];
+static uint64_t ldt[LDT_MAX_ENTS];
+static unsigned ldt_loaded_ents;
 static uint8_t *guest_window;
 static size_t guest_brk;
 static bool frame_used[HARNESS_NR_FRAMES];
@@ -87,6 +89,8 @@ void harness_reset(void)
     memset(&hvlog, 0, sizeof(hvlog));
     memset(&harness_stack, 0, sizeof(harness_stack));
     memset(gdt, 0, sizeof(gdt));
+    memset(ldt, 0, sizeof(ldt));
+    ldt_loaded_ents = 0;
     memset(guest_window, 0, HARNESS_GUEST_SIZE);
     guest_brk = 0;
     harness_in_multicall = false;
@@ -164,6 +168,9 @@ bool hypercall_can_continue(void) { return !harness_in_multicall; }
 
 uint64_t *cpu_gdt(void) { return gdt; }
 uint64_t *harness_gdt(void) { return gdt; }
+uint64_t *cpu_ldt(void) { return ldt; }
+void cpu_load_ldt(unsigned ents) { ldt_loaded_ents = ents; }
+unsigned harness_ldt_loaded(void) { return ldt_loaded_ents; }
 
 /* common/domain.c's contracts. */
 struct domain *domain_by_id(domid_t id)
@@ -433,6 +440,9 @@ const char *harness_audit(void)
                 return err;
             for (unsigned g = 0; g < ARRAY_SIZE(v->gdt_frames); g++)
                 if (v->gdt_frames[g] && (err = need(v->gdt_frames[g], PGT_seg_desc, "GDT frame")))
+                    return err;
+            for (unsigned l = 0; l < ARRAY_SIZE(v->ldt_frames); l++)
+                if (v->ldt_frames[l] && (err = need(v->ldt_frames[l], PGT_seg_desc, "LDT frame")))
                     return err;
             if (v->vcpu_info_mfn != INVALID_MFN &&
                 (err = need(v->vcpu_info_mfn, PGT_writable, "vcpu_info")))

@@ -173,6 +173,8 @@ uint64_t *harness_frame(mfn_t mfn);
 uint64_t harness_hv_l4_entry(unsigned slot);
 /* This CPU's GDT (what cpu_gdt() returns). */
 uint64_t *harness_gdt(void);
+/* Entries of the LDT last loaded with cpu_load_ldt (cpu_ldt() holds them). */
+unsigned harness_ldt_loaded(void);
 /* hypercall_can_continue() answers !harness_in_multicall (hypercall.c's
  * contract: no continuation inside a multicall). */
 extern bool harness_in_multicall;

@@ -3,7 +3,8 @@
  * hv/arch/x86_64/pv/descriptor.c on the host (behind hv_harness.h): which
  * descriptors a guest may install (xen-pv-abi.md §4.7), and the references
  * set_gdt and update_descriptor take and drop (segment-descriptor pages are
- * never writable while typed, §5.1), with the per-CPU copy kept in step.
+ * never writable while typed, §5.1), with the per-CPU copy kept in step;
+ * and the LDT, whose frames are taken on first use.
  */
 #include "unit.h"
 #include "hv_harness.h"
@@ -176,7 +177,7 @@ START_TEST(set_gdt_takes_and_swaps_references)
     ASSERT_ALLOC_ONLY(F(16));
     ck_assert_int_eq(set_gdt(many, 14, FIRST_RESERVED_GDT_ENTRY), 0);
     ASSERT_PG(F(15), 2, PGT_seg_desc, 1);
-    pv_vcpu_release_gdt(v1);
+    pv_vcpu_release_desc_tables(v1);
     for (unsigned i = 0; i < 14; i++)
         ASSERT_ALLOC_ONLY(many[i]);
     ASSERT_AUDIT();
@@ -301,8 +302,105 @@ START_TEST(selector_usable)
     ck_assert(!pv_selector_usable(v1, 5 << 3 | 3, false));     /* system */
     ck_assert(!pv_selector_usable(v1, 0 << 3 | 3, false));     /* null */
     ck_assert(!pv_selector_usable(v1, 8 << 3 | 3, false));     /* beyond gdt_ents */
-    ck_assert(!pv_selector_usable(v1, 2 << 3 | 7, false));     /* LDT */
+    ck_assert(!pv_selector_usable(v1, 2 << 3 | 7, false));     /* LDT: none set */
     ck_assert(!pv_selector_usable(v1, (FIRST_RESERVED_GDT_ENTRY + 1) << 3 | 3, true));
+}
+END_TEST
+
+/* ---- LDT (MMUEXT_SET_LDT, taken lazily) ---- */
+
+#define US _PAGE_USER
+#define LDT_VA 0x5000ull   /* L1 slot 5 of the test address space */
+
+/* v1's kernel root maps F(14) read-only at LDT_VA and F(15) writable right
+ * after it, through L4 F(10) .. L1 F(13). */
+static void ldt_address_space(void)
+{
+    tab(F(10))[0] = pte(F(11), P | RW | US);
+    tab(F(11))[0] = pte(F(12), P | RW | US);
+    tab(F(12))[0] = pte(F(13), P | RW | US);
+    tab(F(13))[5] = pte(F(14), P | US);
+    tab(F(13))[6] = pte(F(15), P | RW | US);
+    ck_assert_int_eq(pv_set_baseptr(v1, F(10), false), 0);
+    ASSERT_AUDIT();
+}
+
+START_TEST(ldt_taken_on_first_use)
+{
+    ldt_address_space();
+    tab(F(14))[0] = 0;
+    tab(F(14))[1] = DATA_DPL0;
+    tab(F(14))[2] = CODE64_DPL3;
+    ck_assert_int_eq(pv_set_ldt(v1, LDT_VA, 3), 0);
+    ASSERT_PG(F(14), 2, PGT_none, 0);            /* recorded, nothing taken */
+    ck_assert_uint_eq(harness_ldt_loaded(), 0);
+    ck_assert(!pv_ldt_fault(v1, 1 << 3));         /* a GDT selector */
+    ck_assert(!pv_ldt_fault(v1, 3 << 3 | 4));     /* beyond ldt_ents */
+    ck_assert(!pv_ldt_fault(v1, 1 << 3 | 6));     /* an IDT vector */
+    ASSERT_PG(F(14), 2, PGT_none, 0);
+    ck_assert(pv_ldt_fault(v1, 1 << 3 | 4));
+    ASSERT_PG(F(14), 3, PGT_seg_desc, 1);
+    ck_assert_uint_eq(harness_ldt_loaded(), 3);
+    ck_assert_uint_eq(cpu_ldt()[1], DATA_DPL3);   /* validated: DPL raised */
+    ck_assert_uint_eq(cpu_ldt()[2], CODE64_DPL3);
+    ck_assert(!pv_ldt_fault(v1, 1 << 3 | 4));     /* loaded: the guest's own #GP */
+    ck_assert(pv_selector_usable(v1, 1 << 3 | 7, false));
+    ck_assert(!pv_selector_usable(v1, 1 << 3 | 7, true));
+    ck_assert(pv_selector_usable(v1, 2 << 3 | 7, true));
+    ck_assert(!pv_selector_usable(v1, 0 << 3 | 7, false));
+    ck_assert(!pv_selector_usable(v1, 3 << 3 | 7, false));
+    /* A typed LDT page can no longer be mapped writable... */
+    ck_assert_int_eq(pv_mod_l1_entry(mfn_to_page(F(13)), 7, pte(F(14), P | RW | US), d1), -XEN_EINVAL);
+    /* ...and update_descriptor keeps the running copy in step. */
+    ck_assert_int_eq(update_desc(F(14), 2, NOT_PRESENT), 0);
+    ck_assert_uint_eq(cpu_ldt()[2], NOT_PRESENT);
+    ck_assert(!pv_selector_usable(v1, 2 << 3 | 7, true));
+    ASSERT_AUDIT();
+    /* A new SET_LDT gives the frames back and unloads the LDT. */
+    ck_assert_int_eq(pv_set_ldt(v1, 0, 0), 0);
+    ASSERT_PG(F(14), 2, PGT_none, 0);
+    ck_assert_uint_eq(harness_ldt_loaded(), 0);
+    ck_assert(!pv_selector_usable(v1, 1 << 3 | 7, false));
+    ASSERT_AUDIT();
+}
+END_TEST
+
+START_TEST(ldt_refusals_take_nothing)
+{
+    ldt_address_space();
+    /* Writably mapped: cannot become a descriptor page. */
+    ck_assert_int_eq(pv_set_ldt(v1, LDT_VA + PAGE_SIZE, 4), 0);
+    ck_assert(!pv_ldt_fault(v1, 0 << 3 | 4));
+    ASSERT_PG(F(15), 2, PGT_writable, 1);
+    /* Two pages, the second writable: all or nothing. */
+    ck_assert_int_eq(pv_set_ldt(v1, LDT_VA, 513), 0);
+    ck_assert(!pv_ldt_fault(v1, 512 << 3 | 4));
+    ck_assert(!pv_selector_usable(v1, 1 << 3 | 7, false));
+    ASSERT_PG(F(14), 2, PGT_none, 0);
+    ck_assert(!v1->ldt_loaded);
+    /* Not mapped at all. */
+    ck_assert_int_eq(pv_set_ldt(v1, LDT_VA + 8 * PAGE_SIZE, 1), 0);
+    ck_assert(!pv_ldt_fault(v1, 0 << 3 | 4));
+    /* A page holding an illegal descriptor. */
+    tab(F(14))[7] = TSS64;
+    ck_assert_int_eq(pv_set_ldt(v1, LDT_VA, 1), 0);
+    ck_assert(!pv_ldt_fault(v1, 0 << 3 | 4));
+    ASSERT_PG(F(14), 2, PGT_none, 0);
+    ck_assert_uint_eq(harness_ldt_loaded(), 0);
+    ASSERT_AUDIT();
+}
+END_TEST
+
+START_TEST(ldt_released_with_the_vcpu)
+{
+    ldt_address_space();
+    ck_assert_int_eq(pv_set_ldt(v1, LDT_VA, 8), 0);
+    ck_assert(pv_ldt_fault(v1, 0 << 3 | 4));
+    ASSERT_PG(F(14), 3, PGT_seg_desc, 1);
+    pv_vcpu_release_desc_tables(v1);
+    ASSERT_PG(F(14), 2, PGT_none, 0);
+    ck_assert_uint_eq(v1->ldt_ents, 0);
+    ASSERT_AUDIT();
 }
 END_TEST
 
@@ -317,6 +415,9 @@ static Suite *descriptor_suite(void)
     tcase_add_test(tc, shared_hypervisor_page_never_a_gdt);
     tcase_add_test(tc, update_descriptor_references);
     tcase_add_test(tc, selector_usable);
+    tcase_add_test(tc, ldt_taken_on_first_use);
+    tcase_add_test(tc, ldt_refusals_take_nothing);
+    tcase_add_test(tc, ldt_released_with_the_vcpu);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,6 +14,7 @@ extern const uint64_t idt_stub_table[256];
 extern char syscall_entry[], syscall32_entry[];
 
 static uint64_t gdt[MAX_CPUS][GDT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ldt[MAX_CPUS][LDT_MAX_ENTS] __attribute__((aligned(PAGE_SIZE)));
 static struct percpu percpu_area[MAX_CPUS];
 static uint8_t cpu_stacks[MAX_CPUS][STACK_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t ist_stacks[MAX_CPUS][2][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
@@ -38,6 +39,25 @@ static void set_gate(unsigned vec, uint64_t handler, unsigned dpl, unsigned ist)
 uint64_t *cpu_gdt(void)
 {
     return gdt[this_cpu()->cpu_id];
+}
+
+uint64_t *cpu_ldt(void)
+{
+    return ldt[this_cpu()->cpu_id];
+}
+
+void cpu_load_ldt(unsigned ents)
+{
+    uint16_t sel = 0;
+    if (ents) {
+        uint64_t *g = cpu_gdt(), base = (uint64_t)cpu_ldt(), limit = (uint64_t)ents * 8 - 1;
+        /* A 16-byte system descriptor, type 2 (LDT), present, DPL 0. */
+        g[HV_LDT >> 3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x82ull << 40) |
+                         ((limit >> 16) << 48) | (((base >> 24) & 0xff) << 56);
+        g[(HV_LDT >> 3) + 1] = base >> 32;
+        sel = HV_LDT;
+    }
+    __asm__ volatile("lldt %w0" : : "r"(sel) : "memory");
 }
 
 bool cpu_has_smep(void)

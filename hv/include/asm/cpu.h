@@ -9,6 +9,8 @@
 #define HV_CS   0xe008
 #define HV_DS   0xe010
 #define HV_TSS  0xe040
+#define HV_LDT  0xe050
+#define LDT_MAX_ENTS 8192    /* MMUEXT_SET_LDT's limit: 16 pages */
 #define GDT_ENTRIES (FIRST_RESERVED_GDT_ENTRY + 512)
 
 struct tss64 {
@@ -52,5 +54,10 @@ void cpu_init_bsp(void);
 /* This CPU's GDT: guest descriptors below FIRST_RESERVED_GDT_ENTRY, ours above. */
 uint64_t *cpu_gdt(void);
 bool cpu_has_smep(void);
+/* This CPU's LDT (LDT_MAX_ENTS entries): the hypervisor copies the running
+ * vCPU's LDT here, as it does for the GDT. */
+uint64_t *cpu_ldt(void);
+/* Loads the first `ents` entries of cpu_ldt() as the LDT; 0 loads none. */
+void cpu_load_ldt(unsigned ents);
 
 #endif

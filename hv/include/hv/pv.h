@@ -36,10 +36,14 @@ void pv_write_hypercall_page(uint8_t *page);
 struct page_info *pv_l1_for_va(struct vcpu *v, uint64_t va, uint64_t *l1e);
 int pv_mod_l1_entry(struct page_info *l1, unsigned index, uint64_t val, struct domain *d);
 bool pv_ptwr_emulate(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint32_t err);
-/* Guest GDTs (arch/x86_64/pv/descriptor.c). */
+/* Guest GDTs and LDTs (arch/x86_64/pv/descriptor.c). */
 int pv_validate_seg_desc_page(mfn_t mfn);
 void pv_load_gdt(struct vcpu *v, unsigned prev_ents);
-void pv_vcpu_release_gdt(struct vcpu *v);
-bool pv_selector_usable(const struct vcpu *v, uint16_t sel, bool code);
+void pv_load_ldt(struct vcpu *v);
+long pv_set_ldt(struct vcpu *v, uint64_t base, unsigned ents);
+bool pv_ldt_fault(struct vcpu *v, uint32_t error_code);
+void pv_vcpu_release_desc_tables(struct vcpu *v);
+/* May take v's LDT frames (so v is not const). */
+bool pv_selector_usable(struct vcpu *v, uint16_t sel, bool code);
 
 #endif

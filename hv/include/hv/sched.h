@@ -50,9 +50,16 @@ struct vcpu {
     uint64_t fs_base, gs_base_kernel, gs_base_user;
     uint16_t ds, es, fs, gs;         /* selectors, saved at context switch */
     uint64_t kernel_ss, kernel_sp;   /* stack_switch */
-    uint64_t debugreg[8];
+    uint64_t debugreg[8];            /* virtual DR0-3, DR6, DR7 (not yet loaded into hardware) */
     mfn_t gdt_frames[16];            /* set_gdt: each holds a seg_desc type ref */
-    unsigned gdt_ents;            /* virtual DR0-3, DR6, DR7 (not yet loaded into hardware) */
+    unsigned gdt_ents;
+    /* MMUEXT_SET_LDT: the guest's LDT address and size. Its frames are taken
+     * lazily, on first use (xen-pv-abi.md §4.7); while ldt_loaded, each of
+     * the ldt_frames covering ldt_ents holds a seg_desc type ref. */
+    uint64_t ldt_base;
+    unsigned ldt_ents;
+    bool ldt_loaded;
+    mfn_t ldt_frames[16];
 
     struct trap_info trap_ctxt[256];
     uint64_t event_callback, failsafe_callback, syscall_callback;

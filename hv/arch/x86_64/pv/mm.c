@@ -21,6 +21,7 @@
 #include <hv/pv.h>
 #include <hv/hypercall.h>
 #include <hv/guest_access.h>
+#include <asm/cpu.h>
 #include <asm/page.h>
 #include <asm/x86.h>
 #include <public/memory.h>
@@ -490,8 +491,6 @@ long do_update_va_mapping_otherdomain(uint64_t va, uint64_t val, uint64_t flags,
     return do_update_va_mapping(va, val, flags);
 }
 
-#define MMUEXT_MAX_LDT_ENTS 8192
-
 /* fd: the domain whose frames PIN/UNPIN name (the caller unless dom0 acts
  * for a domain it builds). */
 static long mmuext_one(struct vcpu *v, struct domain *fd, const struct mmuext_op *op)
@@ -537,11 +536,10 @@ static long mmuext_one(struct vcpu *v, struct domain *fd, const struct mmuext_op
         __asm__ volatile("wbinvd" ::: "memory");
         return 0;
     case MMUEXT_SET_LDT:
-        if ((op->arg1.linear_addr & (PAGE_SIZE - 1)) || op->arg2.nr_ents > MMUEXT_MAX_LDT_ENTS ||
+        if ((op->arg1.linear_addr & (PAGE_SIZE - 1)) || op->arg2.nr_ents > LDT_MAX_ENTS ||
             !guest_range_ok(op->arg1.linear_addr, (uint64_t)op->arg2.nr_ents * 8))
             return -XEN_EINVAL;
-        /* An empty LDT is all a guest can have until LDT support lands. */
-        return op->arg2.nr_ents ? -XEN_EINVAL : 0;
+        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_CLEAR_PAGE:
     case MMUEXT_COPY_PAGE: {
         if (!mfn_valid(op->arg1.mfn))

@@ -13,10 +13,11 @@
 #include <asm/x86.h>
 #include <public/callback.h>
 
-/* A data selector we may load for v without faulting, else null. */
-static uint16_t usable_sel(const struct vcpu *v, uint16_t s)
+/* A data selector we may load for v without faulting, else null. Null
+ * selectors (0-3) load without a descriptor. */
+static uint16_t usable_sel(struct vcpu *v, uint16_t s)
 {
-    return pv_selector_usable(v, s, false) || pv_selector_usable(v, s, true) ? s : 0;
+    return s < 4 || pv_selector_usable(v, s, false) || pv_selector_usable(v, s, true) ? s : 0;
 }
 
 /* §4.2: flip the mode, switch CR3 to the other table, swap the GS bases.
@@ -38,19 +39,24 @@ void pv_toggle_guest_mode(struct vcpu *v)
 
 /* Builds the §4.4 frame and points the vCPU at `handler`. Returns false (and
  * crashes the domain) if the guest stack cannot take it. */
+/* `extra` words go between r11 and rip: the error code of an exception, or
+ * the failsafe callback's ds, es, fs, gs. */
 static bool create_bounce_frame(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
-                                bool has_error, uint32_t error_code, bool mask_events)
+                                const uint64_t *extra, unsigned nr_extra, bool mask_events)
 {
     struct vcpu_info *vi = v->vcpu_info;
     uint8_t old_mask = vi->evtchn_upcall_mask;
     bool was_kernel = v->in_kernel;
-    uint64_t frame[8];
+    uint64_t frame[11];
     unsigned n = 0;
 
     frame[n++] = regs->rcx;
     frame[n++] = regs->r11;
-    if (has_error)
-        frame[n++] = error_code;
+    BUG_ON(nr_extra > 4);
+    if (nr_extra) {
+        memcpy(&frame[n], extra, nr_extra * sizeof(uint64_t));
+        n += nr_extra;
+    }
     frame[n++] = regs->rip;
     frame[n++] = (was_kernel ? regs->cs & ~3ull : regs->cs) | ((uint64_t)old_mask << 32);
     frame[n++] = (regs->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) | (old_mask ? 0 : X86_EFLAGS_IF);
@@ -94,7 +100,8 @@ bool pv_inject_trap(struct vcpu *v, struct cpu_regs *regs, unsigned vector, bool
                      (unsigned long)regs->rip);
         return false;
     }
-    return create_bounce_frame(v, regs, ti->address, has_error, error_code, TI_GET_IF(ti));
+    uint64_t err = error_code;
+    return create_bounce_frame(v, regs, ti->address, &err, has_error, TI_GET_IF(ti));
 }
 
 /* Software `int n` by the guest: allowed when the guest's own gate DPL
@@ -113,7 +120,7 @@ static bool inject_soft_int(struct vcpu *v, struct cpu_regs *regs, unsigned n, u
     }
     if (rip_at_insn)
         regs->rip += len;
-    return create_bounce_frame(v, regs, ti->address, false, 0, TI_GET_IF(ti));
+    return create_bounce_frame(v, regs, ti->address, NULL, 0, TI_GET_IF(ti));
 }
 
 void pv_handle_exception(struct cpu_regs *regs)
@@ -146,6 +153,8 @@ void pv_handle_exception(struct cpu_regs *regs)
             }
         }
         if (err == 0 && pv_emulate_privileged(v, regs))
+            return;
+        if (pv_ldt_fault(v, err))
             return;
         pv_inject_trap(v, regs, vec, true, err);
         return;
@@ -197,7 +206,7 @@ void handle_syscall(struct cpu_regs *regs)
         return;
     }
     regs->rflags &= ~X86_EFLAGS_DF;
-    create_bounce_frame(v, regs, v->syscall_callback, false, 0, v->syscall_masks);
+    create_bounce_frame(v, regs, v->syscall_callback, NULL, 0, v->syscall_masks);
 }
 
 /* Event upcall on the way out (§4.10). Returns false if the domain died. */
@@ -207,7 +216,7 @@ bool pv_deliver_events(struct vcpu *v, struct cpu_regs *regs)
     struct vcpu_info *vi = v->vcpu_info;
     if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask || !v->event_callback)
         return !v->domain->is_shut_down;
-    return create_bounce_frame(v, regs, v->event_callback, false, 0, true) && !v->domain->is_shut_down;
+    return create_bounce_frame(v, regs, v->event_callback, NULL, 0, true) && !v->domain->is_shut_down;
 }
 
 /* The last check before iretq: the frame may only hold what ring 3 may
@@ -460,6 +469,18 @@ long do_set_segment_base(uint64_t which, uint64_t base)
     }
 }
 
+/* §4.4 failsafe frame: the selectors the guest had (they were loaded null)
+ * go between r11 and rip, so its handler can tell them from the null ones
+ * and retry. Without a callback the guest just runs on with null ones. */
+static void deliver_failsafe(struct vcpu *v, struct cpu_regs *regs)
+{
+    if (!v->failsafe_callback)
+        return;
+    const uint64_t segs[4] = { v->ds, v->es, v->fs, v->gs };
+    v->ds = v->es = v->fs = v->gs = 0;
+    create_bounce_frame(v, regs, v->failsafe_callback, segs, 4, v->failsafe_masks);
+}
+
 static uint16_t read_sel(int which)
 {
     uint16_t s = 0;
@@ -504,8 +525,13 @@ void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next
     }
     write_cr3((next->in_kernel ? next->guest_table : next->guest_table_user) << PAGE_SHIFT);
     pv_load_gdt(next, prev ? prev->gdt_ents : FIRST_RESERVED_GDT_ENTRY);
+    pv_load_ldt(next);
+    /* Selectors the descriptor tables no longer back are loaded null (a
+     * ring-0 load of them would fault); the guest hears of it through its
+     * failsafe callback, below. */
     uint16_t ds = usable_sel(next, next->ds), es = usable_sel(next, next->es);
     uint16_t fs = usable_sel(next, next->fs), gs = usable_sel(next, next->gs);
+    bool lost = ds != next->ds || es != next->es || fs != next->fs || gs != next->gs;
     __asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%fs" : : "r"(ds), "r"(es), "r"(fs));
     /* Loading %gs would clobber the per-CPU base: load it with the bases
      * swapped, i.e. around a swapgs pair. */
@@ -519,4 +545,6 @@ void context_switch(struct cpu_regs *frame, struct vcpu *prev, struct vcpu *next
     pc->current = next;
     vcpu_update_time(next);
     vcpu_update_runstate(next, RUNSTATE_running);
+    if (lost)
+        deliver_failsafe(next, frame);
 }
