@@ -190,7 +190,7 @@ static int positional(struct spec *s, const char *v, char *err, size_t size)
 int xl_disk_parse(const char *spec, struct xl_disk *out, char *err, size_t err_size)
 {
     struct spec s;
-    char item[XL_DISK_TARGET_MAX + 16];
+    char item[XL_DISK_TARGET_MAX + 16] = "";
     memset(&s, 0, sizeof(s));
     s.d.writable = true;
     const char *p = spec;
