@@ -20,6 +20,8 @@ struct parser {
     unsigned line;
     const char *override;   /* the assignment, for messages; NULL in a file */
     struct xlcfg_error *err;
+    char *out;              /* when set, decoded strings go here instead of the pool */
+    size_t out_len, out_cap;
 };
 
 void xlcfg_init(struct xlcfg *cfg)
@@ -119,6 +121,12 @@ static void skip_space_and_comments(struct parser *ps)
 
 static int pool_put(struct parser *ps, char c)
 {
+    if (ps->out) {
+        if (ps->out_len >= ps->out_cap)
+            return perr(ps, "string too long");
+        ps->out[ps->out_len++] = c;
+        return 0;
+    }
     struct xlcfg *cfg = ps->cfg;
     if (cfg->pool_used >= sizeof(cfg->pool))
         return perr(ps, "configuration too large (over %u bytes of text)", XLCFG_POOL_SIZE);
@@ -460,6 +468,35 @@ const char *xlcfg_text(const struct xlcfg *cfg, const struct xlcfg_setting *s)
     return s->type == XLCFG_NUMBER ? "" : &cfg->pool[s->off];
 }
 
+int xlcfg_list_string(const struct xlcfg *cfg, const struct xlcfg_setting *s, unsigned index, char *buf,
+                      size_t size)
+{
+    struct xlcfg_error ignored;
+    const char *text = xlcfg_text(cfg, s);
+    struct parser ps = { .p = text, .end = text + s->len, .line = 1, .err = &ignored };
+    if (s->type != XLCFG_LIST || !size)
+        return -1;
+    ps.p++;    /* '[': the list was checked when it was parsed */
+    for (unsigned i = 0;; i++) {
+        skip_space_and_comments(&ps);
+        if (at_end(&ps) || *ps.p == ']')
+            return 1;
+        char c = *ps.p;
+        if (i == index) {
+            if (c != '\'' && c != '"')
+                return -1;
+            ps.out = buf;
+            ps.out_cap = size;
+            return parse_string(&ps, true) ? -1 : 0;
+        }
+        if (parse_element(&ps, 1))
+            return -1;
+        skip_space_and_comments(&ps);
+        if (peek(&ps) == ',')
+            ps.p++;
+    }
+}
+
 /* ---- The domain description ------------------------------------------- */
 
 static const char *const action_names[] = {
@@ -574,6 +611,33 @@ static int check_name(const struct xlcfg *cfg, const char *name, struct xlcfg_er
     return 0;
 }
 
+static int get_disks(const struct xlcfg *cfg, struct xl_domain_config *d, struct xlcfg_error *err)
+{
+    const struct xlcfg_setting *s = xlcfg_get(cfg, "disk");
+    char spec[XL_DISK_TARGET_MAX + 128], why[XL_DISK_ERR_MAX];
+    if (!s)
+        return 0;
+    if (s->type != XLCFG_LIST)
+        return derr(err, s, "'disk' must be a list, e.g. [ 'phy:/dev/vdb,xvda,w' ]");
+    for (unsigned i = 0;; i++) {
+        int rc = xlcfg_list_string(cfg, s, i, spec, sizeof(spec));
+        if (rc == 1)
+            return 0;
+        if (rc < 0)
+            return derr(err, s, "disk %u: each disk must be a string of at most %zu characters", i + 1,
+                        sizeof(spec) - 1);
+        if (i == XL_MAX_DISKS)
+            return derr(err, s, "too many disks (at most %u)", XL_MAX_DISKS);
+        struct xl_disk *disk = &d->disks[i];
+        if (xl_disk_parse(spec, disk, why, sizeof(why)))
+            return derr(err, s, "disk %u: %s", i + 1, why);
+        for (unsigned j = 0; j < i; j++)
+            if (d->disks[j].devid == disk->devid)
+                return derr(err, s, "disk %u: vdev %s is used twice", i + 1, disk->vdev);
+        d->nr_disks = i + 1;
+    }
+}
+
 int xlcfg_domain(const struct xlcfg *cfg, struct xl_domain_config *out, struct xlcfg_error *err)
 {
     static struct xl_domain_config d;   /* 2.6 KiB: not on a small kernel stack */
@@ -591,7 +655,7 @@ int xlcfg_domain(const struct xlcfg *cfg, struct xl_domain_config *out, struct x
         get_string(cfg, "extra", false, extra, sizeof(extra), err) ||
         get_action(cfg, "on_poweroff", XL_ACTION_DESTROY, &d.on_poweroff, err) ||
         get_action(cfg, "on_reboot", XL_ACTION_RESTART, &d.on_reboot, err) ||
-        get_action(cfg, "on_crash", XL_ACTION_DESTROY, &d.on_crash, err))
+        get_action(cfg, "on_crash", XL_ACTION_DESTROY, &d.on_crash, err) || get_disks(cfg, &d, err))
         return -1;
     if (vcpus != 1)
         return derr(err, xlcfg_get(cfg, "vcpus"), "vcpus = %lu: only 1 vCPU per domain is supported for now",

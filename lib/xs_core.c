@@ -180,6 +180,8 @@ static void on_change(void *ctx, const char *path, size_t len, bool recursive, c
 {
     struct xs_core *c = ctx;
     bool special = path[0] == '@';
+    if (!special && c->ops.changed)
+        c->ops.changed(c->ops.ctx, path, len);
     for (struct xs_conn *conn = c->conns; conn; conn = conn->next) {
         struct xs_caller who = caller_of(conn);
         if (!(xs_store_access(&who, perms, nr_perms) & XS_PERM_READ))

@@ -15,6 +15,7 @@
 #include "../toolstack/xl.h"
 #include "../xenstored/xenstored.h"
 #include "../backends/console/console_backend.h"
+#include "../backends/block/block_backend.h"
 
 #define POLL_PERIOD_NS (100ULL * 1000 * 1000)
 #define FOREVER_NS (~0ULL >> 2)
@@ -35,7 +36,7 @@ static void on_wake(unsigned port, void *data)
 static bool is_woken(void *arg)
 {
     (void)arg;
-    return woken || console_backend_has_work() || xenstored_pending();
+    return woken || console_backend_has_work() || xenstored_pending() || block_backend_has_work();
 }
 
 static void bind_wakeup(unsigned virq, const char *name, volatile bool *flag)
@@ -63,6 +64,7 @@ static void setup(void)
     rc = xenstored_init(&woken);
     if (rc)
         con_printf("dom0: xenstored: %ld (guests will have no xenstore)\n", rc);
+    block_backend_init();
     struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
     rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);
     if (rc)
@@ -88,6 +90,7 @@ void kernel_main(void)
         }
         console_backend_poll();
         xenstored_poll();
+        block_backend_poll();
         long n = con_read(buf, sizeof(buf));
         if (n > 0) {
             size_t used = console_backend_input(buf, (size_t)n);

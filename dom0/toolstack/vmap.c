@@ -143,3 +143,14 @@ long vmap_map_own(uint64_t first, uint64_t nr)
     const uint64_t *p2m = (const uint64_t *)(uintptr_t)start_info->mfn_list;
     return vmap_map(first, &p2m[lowest_free_pfn], nr, DOMID_SELF);
 }
+
+long vmap_reserve_window(uint64_t need, uint64_t *max)
+{
+    long rc = vmap_init();
+    if (rc)
+        return rc;
+    *max = vmap_max_slots();
+    if (*max < need)
+        return -XEN_ENOSPC;
+    return vmap_reserve(*max);
+}

@@ -38,6 +38,11 @@ void *vmap_va(uint64_t slot);
  * for the builder. Returns 0 or -errno (-ENOMEM: dom0 has too few). */
 long vmap_map_own(uint64_t first, uint64_t nr);
 
+/* For backends: vmap_init() and page tables for the whole window, whose
+ * top slots they map; sets *max to vmap_max_slots(). Returns 0 or -errno
+ * (-ENOSPC if the window has fewer than `need` slots). */
+long vmap_reserve_window(uint64_t need, uint64_t *max);
+
 /* Slots at the top of the window kept for backend rings. */
 #define VMAP_BACKEND_SLOTS 1024
 

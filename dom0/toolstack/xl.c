@@ -24,6 +24,8 @@
 #include "initrd.h"
 #include "xl.h"
 #include "../backends/console/console_backend.h"
+#include "../backends/block/block_backend.h"
+#include "xl_block.h"
 
 #define MAX_RECORDS 32
 #define CONFIG_DIR "/etc/xen/"
@@ -108,7 +110,7 @@ static bool parse_domid(const char *s, domid_t *out)
 }
 
 /* `what` as xl names a domain: a number is an id, anything else a name. */
-static bool resolve_domain(const char *what, domid_t *domid)
+bool xl_resolve_domain(const char *what, domid_t *domid)
 {
     struct xen_domctl_getdomaininfo info;
     if (parse_domid(what, domid))
@@ -156,7 +158,7 @@ static void cmd_list(int argc, char **argv)
     int nr_wanted = 0;
 
     for (int i = 1; i < argc; i++) {
-        if (nr_wanted == (int)ARRAY_SIZE(wanted) || !resolve_domain(argv[i], &wanted[nr_wanted])) {
+        if (nr_wanted == (int)ARRAY_SIZE(wanted) || !xl_resolve_domain(argv[i], &wanted[nr_wanted])) {
             con_printf("xl: domain '%s' does not exist\n", argv[i]);
             return;
         }
@@ -174,6 +176,36 @@ static void cmd_list(int argc, char **argv)
 }
 
 /* ---- xl create ---------------------------------------------------------- */
+
+/* Stops every backend of the domain and drops its xenstore entries. */
+static void forget_domain(domid_t domid)
+{
+    block_backend_remove_domain(domid);
+    console_backend_remove(domid);
+    xs_forget_domain(domid);
+}
+
+/* Builds the domain paused, gives it its disks, then lets it run unless
+ * `paused`. On failure nothing is left. */
+static int create_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid, char *why, size_t size)
+{
+    if (xl_block_check(DOMID_SELF, cfg->disks, cfg->nr_disks, why, size))
+        return -1;
+    if (build_domain(cfg, true, domid, why, size))
+        return -1;
+    for (unsigned i = 0; i < cfg->nr_disks; i++) {
+        if (xl_block_attach(*domid, &cfg->disks[i], why, size))
+            goto undo;
+    }
+    long rc = paused ? 0 : domctl_unpause(*domid);
+    if (!rc)
+        return 0;
+    fmt_snprintf(why, size, "cannot unpause it (%s)", xen_errno_name(rc));
+undo:
+    forget_domain(*domid);
+    domctl_destroy(*domid);
+    return -1;
+}
 
 /* Reads the config: the path as given, else (a bare name) under /etc/xen. */
 static int read_config(const char *arg, char *path, size_t path_size, const void **text, size_t *len)
@@ -260,7 +292,7 @@ static void cmd_create(int argc, char **argv)
     }
     char why[160];
     domid_t domid;
-    if (build_domain(&new_cfg, paused, &domid, why, sizeof(why))) {
+    if (create_domain(&new_cfg, paused, &domid, why, sizeof(why))) {
         con_printf("xl: cannot create domain '%s': %s\n", new_cfg.name, why);
         return;
     }
@@ -279,8 +311,7 @@ static void cmd_create(int argc, char **argv)
 
 static long destroy(struct record *r, domid_t domid)
 {
-    console_backend_remove(domid);
-    xs_forget_domain(domid);
+    forget_domain(domid);
     long rc = domctl_destroy(domid);
     if (rc == 0 && r)
         r->in_use = false;
@@ -294,7 +325,7 @@ static void cmd_destroy(int argc, char **argv)
         con_printf("Usage: xl destroy <Domain>\n");
         return;
     }
-    if (!resolve_domain(argv[1], &domid)) {
+    if (!xl_resolve_domain(argv[1], &domid)) {
         con_printf("xl: domain '%s' does not exist\n", argv[1]);
         return;
     }
@@ -331,10 +362,9 @@ static void restart(struct record *r)
         destroy(r, r->domid);
         return;
     }
-    console_backend_remove(r->domid);
-    xs_forget_domain(r->domid);
+    forget_domain(r->domid);
     domctl_destroy(r->domid);
-    if (build_domain(&r->cfg, false, &domid, why, sizeof(why))) {
+    if (create_domain(&r->cfg, false, &domid, why, sizeof(why))) {
         notice("xl: cannot restart domain '%s': %s\n", name, why);
         r->in_use = false;
         return;
@@ -354,8 +384,7 @@ void xl_reap(bool at_prompt)
         if (!r->in_use)
             continue;
         if (!domain_info(r->domid, &info)) {
-            console_backend_remove(r->domid);
-            xs_forget_domain(r->domid);
+            forget_domain(r->domid);
             r->in_use = false;      /* gone some other way */
             continue;
         }
@@ -389,7 +418,7 @@ static void cmd_pause(int argc, char **argv, bool pause)
         con_printf("Usage: xl %s <Domain>\n", pause ? "pause" : "unpause");
         return;
     }
-    if (!resolve_domain(argv[1], &domid)) {
+    if (!xl_resolve_domain(argv[1], &domid)) {
         con_printf("xl: domain '%s' does not exist\n", argv[1]);
         return;
     }
@@ -415,7 +444,7 @@ static void cmd_shutdown(int argc, char **argv, bool reboot)
         con_printf("Usage: xl %s <Domain>\n", verb);
         return;
     }
-    if (!resolve_domain(argv[1], &domid)) {
+    if (!xl_resolve_domain(argv[1], &domid)) {
         con_printf("xl: domain '%s' does not exist\n", argv[1]);
         return;
     }
@@ -501,6 +530,9 @@ static void usage(void)
                "  shutdown <Domain> / reboot <Domain>       ask the guest to power off / reboot\n"
                "  info                                      the host and hypervisor\n"
                "  dmesg                                     the hypervisor's log\n"
+               "  block-list <Domain(s)>                    list a domain's virtual block devices\n"
+               "  block-attach <Domain> <disk-spec>         add a disk, e.g. phy:ram0,xvdb,w\n"
+               "  block-detach <Domain> <DevId>             remove a disk (vdev name or number)\n"
                "<ConfigFile> is a path in dom0's initrd or a name under " CONFIG_DIR
                "; <Domain> is a name or an id.\n");
 }
@@ -529,6 +561,12 @@ void cmd_xl(int argc, char **argv)
         cmd_dmesg();
     else if (strcmp(sub, "console") == 0)
         console_backend_xl_console(argc - 1, argv + 1);
+    else if (strcmp(sub, "block-list") == 0)
+        cmd_block_list(argc - 1, argv + 1);
+    else if (strcmp(sub, "block-attach") == 0)
+        cmd_block_attach(argc - 1, argv + 1);
+    else if (strcmp(sub, "block-detach") == 0)
+        cmd_block_detach(argc - 1, argv + 1);
     else if (strcmp(sub, "help") == 0)
         usage();
     else

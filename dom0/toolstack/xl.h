@@ -8,6 +8,7 @@
 #ifndef DOM0_XL_H
 #define DOM0_XL_H
 #include <stdbool.h>
+#include <public/xen.h>
 
 /* The shell command: argv[0] is "xl". */
 void cmd_xl(int argc, char **argv);
@@ -15,5 +16,7 @@ void cmd_xl(int argc, char **argv);
  * VIRQ_DOM_EXC fires (at_prompt: messages then get their own line and the
  * shell's prompt is redrawn) and before every xl command. */
 void xl_reap(bool at_prompt);
+/* A domain as xl names it (a number is an id, anything else a name). */
+bool xl_resolve_domain(const char *what, domid_t *domid);
 
 #endif

@@ -68,13 +68,8 @@ static long vmap_setup(void)
 {
     if (vmap_ready)
         return 0;
-    long rc = vmap_init();
-    if (rc)
-        return rc;
-    uint64_t max = vmap_max_slots();
-    if (max < XENSTORED_MAX_DOMAINS + CONSOLE_BACKEND_VMAP_SLOTS)
-        return -XEN_ENOSPC;
-    rc = vmap_reserve(max);
+    uint64_t max;
+    long rc = vmap_reserve_window(XENSTORED_MAX_DOMAINS + CONSOLE_BACKEND_VMAP_SLOTS, &max);
     if (rc)
         return rc;
     first_slot = max - CONSOLE_BACKEND_VMAP_SLOTS - XENSTORED_MAX_DOMAINS;
@@ -146,6 +141,20 @@ static void glue_release(void *ctx, struct xs_conn *conn)
     conn->user = NULL;
 }
 
+static xenstored_change_fn change_hook;
+
+void xenstored_set_change_hook(xenstored_change_fn fn)
+{
+    change_hook = fn;
+}
+
+static void glue_changed(void *ctx, const char *path, size_t len)
+{
+    (void)ctx;
+    if (change_hook)
+        change_hook(path, len);
+}
+
 static void cut_off(struct served *s)
 {
     con_printf("xenstored: d%u broke its xenstore ring (error %u); no longer served\n", s->domid,
@@ -162,7 +171,8 @@ long xenstored_init(volatile bool *wake)
     wake_flag = wake;
     struct xs_limits lim;
     xs_limits_default(&lim);
-    static const struct xs_core_ops ops = { .introduce = glue_introduce, .release = glue_release };
+    static const struct xs_core_ops ops = { .introduce = glue_introduce, .release = glue_release,
+                                            .changed = glue_changed };
     int rc = xs_core_init(&core, arena_mem, sizeof(arena_mem), &lim, &ops);
     if (rc)
         return neg(rc);

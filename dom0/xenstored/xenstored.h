@@ -86,4 +86,11 @@ long xenstored_directory(const char *path, char *buf, size_t cap, size_t *len);
 /* Permissions as text, e.g. "n0 r5" (owner dom0, domain 5 may read). */
 long xenstored_set_perms(const char *path, const char *perms);
 
+/* dom0's own "watch": fn is called for every change to a node (path of
+ * `len` bytes, not NUL-terminated), from inside the store, so it must only
+ * note the change (set a flag) and act later from the main loop. One hook;
+ * the block backend uses it to see frontend state changes. */
+typedef void (*xenstored_change_fn)(const char *path, size_t len);
+void xenstored_set_change_hook(xenstored_change_fn fn);
+
 #endif

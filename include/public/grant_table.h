@@ -77,4 +77,62 @@ _Static_assert(sizeof(struct gnttab_setup_table) == 24, "setup_table");
 _Static_assert(__builtin_offsetof(struct gnttab_setup_table, frame_list) == 16, "setup_table.frame_list");
 _Static_assert(sizeof(struct gnttab_query_size) == 16, "query_size");
 _Static_assert(__builtin_offsetof(struct gnttab_query_size, status) == 12, "query_size.status");
+/* Backend operations (blkback in dom0 uses them; xen-pv-abi.md §7.2). */
+#define GNTMAP_device_map      (1U << 0)
+#define GNTMAP_host_map        (1U << 1)
+#define GNTMAP_readonly        (1U << 2)
+#define GNTMAP_application_map (1U << 3)
+#define GNTMAP_contains_pte    (1U << 4)
+
+typedef uint32_t grant_handle_t;
+
+struct gnttab_map_grant_ref {
+    uint64_t host_addr;       /* GNTMAP_host_map: the virtual address to map at */
+    uint32_t flags;           /* GNTMAP_* */
+    grant_ref_t ref;
+    uint16_t dom;             /* the granting domain */
+    int16_t  status;          /* OUT: GNTST_* */
+    grant_handle_t handle;    /* OUT */
+    uint64_t dev_bus_addr;    /* OUT */
+};
+
+struct gnttab_unmap_grant_ref {
+    uint64_t host_addr;
+    uint64_t dev_bus_addr;
+    grant_handle_t handle;
+    int16_t  status;          /* OUT */
+    uint16_t pad;
+};
+
+#define GNTCOPY_source_gref (1U << 0)
+#define GNTCOPY_dest_gref   (1U << 1)
+
+struct gnttab_copy_ptr {
+    union {
+        grant_ref_t ref;      /* with GNTCOPY_*_gref */
+        uint64_t gmfn;        /* otherwise: a frame of `domid` (an MFN for a PV domain) */
+    } u;
+    uint16_t domid;
+    uint16_t offset;          /* byte offset in the page */
+    uint32_t pad;
+};
+
+struct gnttab_copy {
+    struct gnttab_copy_ptr source;
+    struct gnttab_copy_ptr dest;
+    uint16_t len;             /* source and destination must each stay inside one page */
+    uint16_t flags;           /* GNTCOPY_* */
+    int16_t  status;          /* OUT */
+    uint16_t pad;
+};
+
+_Static_assert(sizeof(struct gnttab_map_grant_ref) == 32, "map_grant_ref");
+_Static_assert(__builtin_offsetof(struct gnttab_map_grant_ref, status) == 18, "map_grant_ref.status");
+_Static_assert(__builtin_offsetof(struct gnttab_map_grant_ref, handle) == 20, "map_grant_ref.handle");
+_Static_assert(sizeof(struct gnttab_unmap_grant_ref) == 24, "unmap_grant_ref");
+_Static_assert(__builtin_offsetof(struct gnttab_unmap_grant_ref, status) == 20, "unmap_grant_ref.status");
+_Static_assert(sizeof(struct gnttab_copy) == 40, "gnttab_copy");
+_Static_assert(__builtin_offsetof(struct gnttab_copy, dest) == 16, "gnttab_copy.dest");
+_Static_assert(__builtin_offsetof(struct gnttab_copy, len) == 32, "gnttab_copy.len");
+_Static_assert(__builtin_offsetof(struct gnttab_copy, status) == 36, "gnttab_copy.status");
 #endif

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <lamina/xl_disk.h>
 
 #define XLCFG_KEY_MAX 32           /* identifier bytes, NUL included */
 #define XLCFG_MAX_SETTINGS 64
@@ -66,6 +67,11 @@ int xlcfg_override(struct xlcfg *cfg, const char *assignment, struct xlcfg_error
 const struct xlcfg_setting *xlcfg_get(const struct xlcfg *cfg, const char *key);
 /* The NUL-terminated text of a string or list setting. */
 const char *xlcfg_text(const struct xlcfg *cfg, const struct xlcfg_setting *s);
+/* Element `index` (from 0) of a list setting, which must be a string,
+ * decoded into buf (NUL-terminated). Returns 0, 1 when the list has no
+ * such element, or -1 when it is not a string or does not fit. */
+int xlcfg_list_string(const struct xlcfg *cfg, const struct xlcfg_setting *s, unsigned index, char *buf,
+                      size_t size);
 
 /* What xl does when a domain shuts down (xl.cfg on_poweroff/on_reboot/on_crash). */
 enum xl_action {
@@ -91,6 +97,8 @@ struct xl_domain_config {
     char ramdisk[XL_PATH_MAX];     /* "" when none */
     char cmdline[XL_CMDLINE_MAX];  /* `cmdline`, else "root=<root> <extra>" */
     uint8_t on_poweroff, on_reboot, on_crash;   /* enum xl_action */
+    unsigned nr_disks;
+    struct xl_disk disks[XL_MAX_DISKS];         /* `disk`, in order */
 };
 
 #define XL_DEFAULT_MEMORY_MIB 32   /* libxl's default for a PV guest without `memory` */

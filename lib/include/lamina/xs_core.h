@@ -49,6 +49,9 @@ struct xs_core_ops {
     int (*introduce)(void *ctx, struct xs_conn *conn, uint64_t mfn, uint32_t port);
     /* Disconnects from it (unmap, unbind); the connection closes next. */
     void (*release)(void *ctx, struct xs_conn *conn);
+    /* Optional: a node at or under `path` (len bytes, not NUL-terminated
+     * in general) changed, for dom0's own backends; called as watches fire. */
+    void (*changed)(void *ctx, const char *path, size_t len);
     void *ctx;
 };
 

@@ -16,6 +16,7 @@
 #include <public/memory.h>
 #include <public/callback.h>
 #include <public/physdev.h>
+#include <public/grant_table.h>
 
 static inline long hypercall5(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
                               uint64_t a4, uint64_t a5)
@@ -124,6 +125,13 @@ static inline long hyp_vm_assist(unsigned cmd, unsigned type)
 static inline long hyp_set_segment_base(unsigned which, uint64_t base)
 {
     return hypercall2(__HYPERVISOR_set_segment_base, which, base);
+}
+
+/* grant_table_op (#20): `count` operations of the type `cmd` names; each
+ * op has its own status (GNTST_*), the return value is for the call. */
+static inline long hyp_grant_table_op(unsigned cmd, void *ops, unsigned count)
+{
+    return hypercall3(__HYPERVISOR_grant_table_op, cmd, ops, count);
 }
 
 static inline long hyp_shutdown(unsigned reason)

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual block devices in the toolstack; see xl_block.h. */
+#include <stdarg.h>
+#include <lamina/blkback.h>
+#include <lamina/fmt.h>
+#include <lamina/string.h>
+#include "../backends/block/blkdev.h"
+#include "../backends/block/block_backend.h"
+#include "../kernel/console.h"
+#include "../xenstored/xenstored.h"
+#include "domctl.h"
+#include "xl.h"
+#include "xl_block.h"
+
+static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(why, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int check_one(domid_t domid, const struct xl_disk *d, char *why, size_t size)
+{
+    if (!blkdev_find(d->target))
+        return fail(why, size, "disk '%s': dom0 has no such block device", d->target);
+    if (block_backend_has(domid, d->devid))
+        return fail(why, size, "domain %u already has a disk at %s", domid, d->vdev);
+    /* Any domain, this one included: the same disk twice is sharing too. */
+    if (block_backend_target_busy(d->target, d->writable, DOMID_SELF))
+        return fail(why, size, "Device %s is mounted in a guest domain, and so cannot be mounted %s", d->target,
+                    d->writable ? "read-write now" : "now");
+    return 0;
+}
+
+int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char *why, size_t why_size)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (check_one(domid, &disks[i], why, why_size))
+            return -1;
+        /* Within the one domain: the same disk twice, writable, is sharing too. */
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(disks[j].target, disks[i].target) == 0 && (disks[i].writable || disks[j].writable))
+                return fail(why, why_size, "disk '%s' is given twice and writable", disks[i].target);
+    }
+    return 0;
+}
+
+static long put(const char *dir, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static long put(const char *dir, const char *key, const char *fmt, ...)
+{
+    char path[96], value[96];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(value, sizeof(value), fmt, ap);
+    va_end(ap);
+    fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return xenstored_write_str(path, value);
+}
+
+int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t why_size)
+{
+    char be[64], fe[64], perms[24];
+    if (check_one(domid, d, why, why_size))
+        return -1;
+    fmt_snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%u", domid, d->devid);
+    fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u", domid, d->devid);
+    /* Backend: dom0's, readable by the domain; frontend: the domain's,
+     * readable by dom0 (children inherit these). */
+    long rc = xenstored_mkdir(be);
+    fmt_snprintf(perms, sizeof(perms), "n0 r%u", domid);
+    if (!rc)
+        rc = xenstored_set_perms(be, perms);
+    if (!rc)
+        rc = xenstored_mkdir(fe);
+    fmt_snprintf(perms, sizeof(perms), "n%u r0", domid);
+    if (!rc)
+        rc = xenstored_set_perms(fe, perms);
+    const char *type = d->cdrom ? "cdrom" : "disk";
+    if (!rc)
+        rc = put(be, "frontend", "%s", fe);
+    if (!rc)
+        rc = put(be, "frontend-id", "%u", domid);
+    if (!rc)
+        rc = put(be, "online", "1");
+    if (!rc)
+        rc = put(be, "removable", "%u", d->cdrom ? 1 : 0);
+    if (!rc)
+        rc = put(be, "bootable", "1");
+    if (!rc)
+        rc = put(be, "state", "1");
+    if (!rc)
+        rc = put(be, "dev", "%s", d->vdev);
+    if (!rc)
+        rc = put(be, "type", "phy");
+    if (!rc)
+        rc = put(be, "mode", "%s", d->writable ? "w" : "r");
+    if (!rc)
+        rc = put(be, "device-type", "%s", type);
+    if (!rc)
+        rc = put(be, "params", "%s", d->target);
+    if (!rc)
+        rc = put(fe, "backend", "%s", be);
+    if (!rc)
+        rc = put(fe, "backend-id", "0");
+    if (!rc)
+        rc = put(fe, "virtual-device", "%u", d->devid);
+    if (!rc)
+        rc = put(fe, "device-type", "%s", type);
+    if (!rc)
+        rc = put(fe, "state", "1");
+    if (!rc)
+        rc = block_backend_add(domid, d);
+    if (rc) {
+        (void)xenstored_rm(be);
+        (void)xenstored_rm(fe);
+        return fail(why, why_size, "cannot attach %s (%s)", d->vdev, xen_errno_name(rc));
+    }
+    return 0;
+}
+
+/* ---- xl block-list / block-attach / block-detach ---- */
+
+static long read_num(const char *dir, const char *key, long dflt)
+{
+    char path[96], v[24];
+    uint64_t n;
+    fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
+    if (xenstored_read_str(path, v, sizeof(v)) || !blkback_parse_uint(v, INT32_MAX, &n))
+        return dflt;
+    return (long)n;
+}
+
+static void list_domain(domid_t domid)
+{
+    char dir[48], names[1024];
+    size_t len = 0;
+    fmt_snprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", domid);
+    if (xenstored_directory(dir, names, sizeof(names), &len))
+        return;
+    for (size_t off = 0; off < len;) {
+        const char *name = names + off;
+        size_t n = strnlen(name, len - off);
+        off += n + 1;
+        char fe[96], be[96];
+        fmt_snprintf(fe, sizeof(fe), "%s/%s", dir, name);
+        fmt_snprintf(be, sizeof(be), "%s/backend", fe);
+        if (xenstored_read_str(be, be, sizeof(be)))
+            be[0] = '\0';
+        /* xl's columns: Vdev BE handle state evt-ch ring-ref BE-path. */
+        con_printf("%-5ld %-3ld %-6u %-5ld %-6ld %-8ld %-30s\n", read_num(fe, "virtual-device", -1),
+                   read_num(fe, "backend-id", -1), domid, read_num(fe, "state", -1),
+                   read_num(fe, "event-channel", -1), read_num(fe, "ring-ref", -1), be);
+    }
+}
+
+void cmd_block_list(int argc, char **argv)
+{
+    if (argc < 2) {
+        con_printf("Usage: xl block-list <Domain(s)>\n");
+        return;
+    }
+    con_printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state", "evt-ch", "ring-ref",
+               "BE-path");
+    for (int i = 1; i < argc; i++) {
+        domid_t domid;
+        if (!xl_resolve_domain(argv[i], &domid)) {
+            con_printf("xl: domain '%s' does not exist\n", argv[i]);
+            continue;
+        }
+        list_domain(domid);
+    }
+}
+
+void cmd_block_attach(int argc, char **argv)
+{
+    char spec[160] = "", why[160];
+    struct xl_disk disk;
+    domid_t domid;
+    if (argc < 3) {
+        con_printf("Usage: xl block-attach <Domain> <disk-spec-component(s)>...\n");
+        return;
+    }
+    if (!xl_resolve_domain(argv[1], &domid) || domid == 0) {
+        con_printf("xl: domain '%s' does not exist%s\n", argv[1], domid == 0 ? " (or is Domain-0)" : "");
+        return;
+    }
+    /* xl joins the components with commas. */
+    size_t used = 0;
+    for (int i = 2; i < argc; i++) {
+        int n = fmt_snprintf(spec + used, sizeof(spec) - used, "%s%s", i > 2 ? "," : "", argv[i]);
+        if (n < 0 || (size_t)n >= sizeof(spec) - used) {
+            con_printf("xl: disk spec too long\n");
+            return;
+        }
+        used += (size_t)n;
+    }
+    if (xl_disk_parse(spec, &disk, why, sizeof(why))) {
+        con_printf("xl: %s\n", why);
+        return;
+    }
+    if (xl_block_attach(domid, &disk, why, sizeof(why)))
+        con_printf("xl: %s\n", why);
+}
+
+void cmd_block_detach(int argc, char **argv)
+{
+    domid_t domid;
+    if (argc != 3) {
+        con_printf("Usage: xl block-detach <Domain> <DevId>\n");
+        return;
+    }
+    if (!xl_resolve_domain(argv[1], &domid)) {
+        con_printf("xl: domain '%s' does not exist\n", argv[1]);
+        return;
+    }
+    int64_t devid = xl_vdev_to_devid(argv[2]);
+    if (devid < 0 || block_backend_detach(domid, (uint32_t)devid)) {
+        con_printf("Error: Device %s not connected.\n", argv[2]);
+        return;
+    }
+}

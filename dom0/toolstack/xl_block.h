@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The toolstack's side of virtual block devices: xenstore directories as
+ * libxl writes them, and `xl block-list / block-attach / block-detach`.
+ */
+#ifndef DOM0_XL_BLOCK_H
+#define DOM0_XL_BLOCK_H
+#include <stddef.h>
+#include <public/xen.h>
+#include <lamina/xl_disk.h>
+
+/* Writes the backend and frontend directories of `disk` for the domain
+ * and starts its backend. Refuses (nothing written) an unknown target, a
+ * vdev the domain already has, and a disk another domain uses writably (or
+ * any use of it when this one is writable), as xl does. Returns 0, or -1
+ * with the reason in why. */
+int xl_block_attach(domid_t domid, const struct xl_disk *disk, char *why, size_t why_size);
+/* Checks the same things for several disks at once (before a domain is
+ * built). */
+int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char *why, size_t why_size);
+
+void cmd_block_list(int argc, char **argv);
+void cmd_block_attach(int argc, char **argv);
+void cmd_block_detach(int argc, char **argv);
+
+#endif
