@@ -27,6 +27,7 @@ all: $(ALL_IMAGES)
 help:
 	@echo "Lamina build targets (DEBUG=1 default builds with assertions; DEBUG=0 for benchmarks)"
 	@echo "  make run         build, then boot the hypervisor and dom0 (with its initrd) in QEMU; dom0's shell is on the terminal"
+	@echo "                   (a 64 MiB virtio-blk disk, RUN_DISK=$(RUN_DISK), created if absent, is dom0's vda)"
 	@echo "                   (quit: 'poweroff' in dom0, or Ctrl-A x)"
 	@echo "  make run-iso     the same, booting through GRUB's multiboot2 from a grub-mkrescue ISO"
 	@echo "  make test        host unit tests (Check, ASan+UBSan), lint, then QEMU integration tests (pytest)"
@@ -39,15 +40,22 @@ help:
 	@echo "  make deps        install missing Debian packages with apt-get (run/test do this themselves)"
 	@echo "  make clean       remove build/"
 	@echo "  make initrd      build dom0's initrd ($(BUILD)/dom0/initrd.cpio: guests and /etc/xen configs)"
-	@echo "Variables: QEMU_MEM=$(QEMU_MEM) DOM0_MEM=$(DOM0_MEM) HV_ARGS='loglvl=all' DEBUG=$(DEBUG) INITRD_EXTRA=<dir>"
+	@echo "Variables: QEMU_MEM=$(QEMU_MEM) DOM0_MEM=$(DOM0_MEM) HV_ARGS='loglvl=all' DEBUG=$(DEBUG) INITRD_EXTRA=<dir> RUN_DISK=<image>"
 
 deps:
 	@tools/install-deps.sh
 
+# make run's disk: a modern (virtio 1.x only) virtio-blk device, dom0's vda.
+RUN_DISK ?= $(BUILD)/disk.img
+$(BUILD)/disk.img: tools/mkdisk.py
+	@mkdir -p $(@D)
+	@test -e $@ || { echo "  DISK    $@ (64 MiB, MBR: vda1, vda2)"; tools/mkdisk.py $@ 64; }
+
 run: deps
-	$(MAKE) all $(DOM0_INITRD_FULL)
+	$(MAKE) all $(DOM0_INITRD_FULL) $(RUN_DISK)
 	$(QEMU_BASE) -serial mon:stdio -kernel $(HV_ELF) \
-	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD_FULL)"
+	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD_FULL)" \
+	  -drive file=$(RUN_DISK),if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0,disable-legacy=on
 
 iso: $(BUILD)/lamina.iso
 $(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) $(DOM0_INITRD) tools/mkiso.sh

@@ -12,6 +12,10 @@
  *    channels and remote shutdown;
  *  - bind ports it was not offered, send on ports that do not exist, read
  *    the physical console, map into or touch the hypervisor's hole;
+ *  - reach devices: map device memory (the local APIC, the IO-APIC, PCI
+ *    BAR-like and firmware addresses), use cache attributes on its own RAM,
+ *    read PCI configuration space and other ports, write the reset ports,
+ *    and do port I/O without I/O privilege (docs/pci.md);
  *  - a storm of random hypercalls;
  * and finally it crashes itself with a fault it has no handler for, which
  * the hypervisor must contain to this domain. One CHECK line per kind of
@@ -22,6 +26,7 @@
 #include <public/domctl.h>
 #include <guest/events.h>
 #include <guest/hypercall.h>
+#include <guest/portio.h>
 #include <guest/runtime.h>
 #include <guest/test.h>
 #include <guest/traps.h>
@@ -106,6 +111,93 @@ static void discover_self(void)
 static void restore_window(void)
 {
     hyp_update_va_mapping((uint64_t)(uintptr_t)window, window_pte, UVMF_INVLPG);
+}
+
+/* ---- Devices (docs/pci.md) ---------------------------------------------- */
+
+static unsigned gp_faults;
+
+static bool on_gp(struct trap_frame *f)
+{
+    gp_faults++;
+    f->rip += 1;           /* every probe below is a one-byte in/out %dx */
+    return true;
+}
+
+static uint32_t in_dx(uint16_t port, unsigned size)
+{
+    uint32_t v = 0x5a5a5a5a;
+    if (size == 1)
+        __asm__ volatile("inb %%dx, %%al" : "+a"(v) : "d"(port));
+    else if (size == 2)
+        __asm__ volatile("inw %%dx, %%ax" : "+a"(v) : "d"(port));
+    else
+        __asm__ volatile("inl %%dx, %%eax" : "+a"(v) : "d"(port));
+    return v;
+}
+
+static void attack_devices(void)
+{
+    struct tally mmio = { 0 }, cache = { 0 }, ports = { 0 };
+    uint64_t win = (uint64_t)(uintptr_t)window;
+    /* The local APIC, the IO-APIC, HPET, q35's MMCONFIG and PCI windows, the
+     * VGA hole, the BIOS ROM, memory far above RAM, the top of the address
+     * width: all device memory, all refused whatever the bits. */
+    static const uint64_t frames[] = { 0xfee00, 0xfec00, 0xfed00, 0xb0000, 0xc0000, 0xfe000,
+                                       0xfebf0, 0xa0, 0xb8, 0xf0, 0x800000, 0xfffffff };
+    static const uint64_t flags[] = { PTE_RO_FLAGS, PTE_RW_FLAGS, PTE_RW_FLAGS | (1UL << 3) | (1UL << 4),
+                                      PTE_RO_FLAGS | (1UL << 7) };
+    for (unsigned i = 0; i < ARRAY_SIZE(frames); i++)
+        for (unsigned f = 0; f < ARRAY_SIZE(flags); f++) {
+            long rc = hyp_update_va_mapping(win, (frames[i] << 12) | flags[f], UVMF_INVLPG);
+            tally(&mmio, rc == -XEN_EPERM, rc, frames[i]);
+            if (rc == 0)
+                restore_window();
+        }
+    report("map_device_memory_eperm", &mmio, "all -EPERM");
+    /* Cache attributes on our own RAM: refused (only device memory of the
+     * privileged domain may carry them). */
+    static const uint64_t cache_bits[] = { 1UL << 3, 1UL << 4, 1UL << 7, (1UL << 3) | (1UL << 4) };
+    for (unsigned i = 0; i < ARRAY_SIZE(cache_bits); i++) {
+        long rc = hyp_update_va_mapping(win, (va_to_mfn(scratch) << 12) | PTE_RW_FLAGS | cache_bits[i],
+                                        UVMF_INVLPG);
+        tally(&cache, rc == -XEN_EINVAL, rc, cache_bits[i]);
+        if (rc == 0)
+            restore_window();
+    }
+    report("own_ram_cache_attributes_einval", &cache, "all -EINVAL");
+
+    /* Port I/O with virtual IOPL 1: allowed, but nothing reaches hardware. */
+    check_int("set_iopl_1", set_iopl(1), 0);
+    outl(0xcf8, 0x80000000u);                     /* bus 0 device 0: the host bridge */
+    static const struct { uint16_t port; uint8_t size; } probes[] = {
+        { 0xcfc, 4 }, { 0xcfc, 2 }, { 0xcfe, 2 }, { 0xcfd, 1 }, { 0xcf8, 4 },
+        { 0x3fd, 1 }, { 0x21, 1 }, { 0x40, 1 }, { 0x64, 1 }, { 0x71, 1 }, { 0xb004, 2 }, { 0xc000, 4 },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(probes); i++) {
+        uint32_t want = probes[i].size == 4 ? 0xffffffffu : probes[i].size == 2 ? 0x5a5affffu : 0x5a5a5affu;
+        uint32_t got = in_dx(probes[i].port, probes[i].size);
+        tally(&ports, got == want, (long)got, probes[i].port);
+    }
+    report("port_reads_all_ones", &ports, "all ones in the accessed bytes");
+    /* Writes are dropped: the reset control (0xcf9), the keyboard
+     * controller's reset line and ACPI's sleep register would end the
+     * machine here, and the serial port would print. */
+    outb(0xcf9, 0x06);
+    outb(0x64, 0xfe);
+    outw(0x604, 0x2000);
+    outb(0x3f8, '!');
+    printf("NOTE attacker: reset and sleep port writes were dropped\n");
+
+    /* Back to IOPL 0: every in/out is the guest's own #GP. */
+    check_int("set_iopl_0", set_iopl(0), 0);
+    check_int("set_iopl_4_einval", set_iopl(4), -XEN_EINVAL);
+    traps_set_handler(TRAP_GP, on_gp);
+    gp_faults = 0;
+    (void)in_dx(0xcfc, 1);
+    __asm__ volatile("outb %%al, %%dx" : : "a"(0), "d"(0x80));
+    traps_set_handler(TRAP_GP, NULL);
+    check_int("port_io_without_iopl_gp", gp_faults, 2);
 }
 
 /* ---- Frames we do not own ---------------------------------------------- */
@@ -478,6 +570,7 @@ void kernel_main(void)
     scan_frames();
     attack_other_domains();
     attack_misc();
+    attack_devices();
     storm();
     test_report_done();
 

@@ -4,7 +4,9 @@
  * accesses fault into the guest (§2, §4.3), the read-only M2P can be read
  * but not written (§2), and the PV MMU refuses mappings of frames the guest
  * does not own, writable mappings of page tables, and the hypervisor hole
- * (§5.1-§5.5). Section numbers refer to xen-pv-abi.md.
+ * (§5.1-§5.5). As the privileged domain it may map device memory, uncached,
+ * but never the hypervisor's own (docs/pci.md). Section numbers refer to
+ * xen-pv-abi.md.
  */
 #include <guest/hypercall.h>
 #include <guest/runtime.h>
@@ -157,6 +159,27 @@ static void test_mmuext(void)
     check_negative("new_baseptr_hv_frame_refused", hyp_mmuext_op(&op, 1, &done, DOMID_SELF));
 }
 
+/* docs/pci.md: device memory is the privileged domain's (we run as the
+ * first domain), with its cache attributes; the hypervisor's MMIO is not. */
+static void test_device_memory(void)
+{
+    const uint64_t uc = (1UL << 3) | (1UL << 4);   /* PWT | PCD */
+    uint64_t win = va_of(window);
+    check_hex("flags_privileged", start_info->flags & SIF_PRIVILEGED, SIF_PRIVILEGED);
+    check_int("map_lapic_eperm", hyp_update_va_mapping(win, (0xfee00UL << 12) | PTE_RW_FLAGS | uc, UVMF_INVLPG),
+              -XEN_EPERM);
+    check_int("map_ioapic_eperm", hyp_update_va_mapping(win, (0xfec00UL << 12) | PTE_RO_FLAGS | uc, UVMF_INVLPG),
+              -XEN_EPERM);
+    check_int("map_own_ram_uncached_einval",
+              hyp_update_va_mapping(win, (va_to_mfn(other) << 12) | PTE_RW_FLAGS | uc, UVMF_INVLPG), -XEN_EINVAL);
+    /* q35's HPET (the hypervisor does not use it): its capability register
+     * names the vendor in bits 16-31. */
+    check_int("map_hpet_uncached", hyp_update_va_mapping(win, (0xfed00UL << 12) | PTE_RW_FLAGS | uc, UVMF_INVLPG),
+              0);
+    check_hex("hpet_vendor_read", ((volatile uint32_t *)window)[0] >> 16, 0x8086);
+    check_int("unmap_hpet", hyp_update_va_mapping(win, window_pte, UVMF_INVLPG), 0);
+}
+
 void kernel_main(void)
 {
     test_begin("hv_memory");
@@ -167,5 +190,6 @@ void kernel_main(void)
     test_update_va_mapping();
     test_mmu_update();
     test_mmuext();
+    test_device_memory();
     test_finish();
 }

@@ -149,7 +149,7 @@ static long write_connect_nodes(struct blkback *b)
 }
 
 long blkback_probe(struct blkback *b, const struct blkback_ops *ops, void *ctx, domid_t domid, uint32_t devid,
-                   struct blkdev *disk, bool writable, bool cdrom, uint8_t (*buf)[4096])
+                   struct blk_target *disk, bool writable, bool cdrom, uint8_t (*buf)[4096])
 {
     memset(b, 0, sizeof(*b));
     b->ops = ops;

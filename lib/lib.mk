@@ -9,5 +9,5 @@ LIB_SRCS += lib/xs_arena.c lib/xs_wire.c lib/xs_store.c lib/xs_core.c lib/xs_dir
 LIB_HOST_SRCS += lib/xs_arena.c lib/xs_wire.c lib/xs_store.c lib/xs_core.c lib/xs_direct.c lib/xs_ring.c
 LIB_SRCS += lib/xz.c lib/bzimage.c
 LIB_HOST_SRCS += lib/xz.c lib/bzimage.c
-LIB_SRCS += lib/blkif.c lib/blkback.c lib/xl_disk.c
-LIB_HOST_SRCS += lib/blkif.c lib/blkback.c lib/xl_disk.c
+LIB_SRCS += lib/blkif.c lib/blkback.c lib/xl_disk.c lib/partition.c lib/virtq.c
+LIB_HOST_SRCS += lib/blkif.c lib/blkback.c lib/xl_disk.c lib/partition.c lib/virtq.c

@@ -3,6 +3,7 @@
 #include <guest/hypercall.h>
 #include <guest/pvclock.h>
 #include <guest/runtime.h>
+#include "blk_cmd.h"
 #include "clock.h"
 #include "console.h"
 #include "shell.h"
@@ -86,5 +87,8 @@ const struct shell_command shell_commands[] = {
     { "reboot", "shut dom0 down for a reboot", cmd_reboot },
     { "xl", "create, list and destroy domains ('xl help')", cmd_xl },
     { "conlog", "log domU console output here: conlog [on|off]", console_backend_cmd_conlog },
+    { "lspci", "list the PCI devices dom0 found", cmd_lspci },
+    { "lsblk", "list disks and partitions with their sizes", cmd_lsblk },
+    { "blk", "blk read|write|flush DEV ...: sector I/O on a disk ('blk' for usage)", cmd_blk },
     { NULL, NULL, NULL },
 };

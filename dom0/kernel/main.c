@@ -10,7 +10,10 @@
 #include <guest/hypercall.h>
 #include <guest/runtime.h>
 #include <guest/traps.h>
+#include <guest/portio.h>
+#include "blkdev.h"
 #include "console.h"
+#include "pci.h"
 #include "shell.h"
 #include "../toolstack/xl.h"
 #include "../xenstored/xenstored.h"
@@ -64,6 +67,12 @@ static void setup(void)
     rc = xenstored_init(&woken);
     if (rc)
         con_printf("dom0: xenstored: %ld (guests will have no xenstore)\n", rc);
+    /* Port I/O (PCI configuration space) for the kernel, as Linux asks. */
+    rc = set_iopl(1);
+    if (rc)
+        con_printf("dom0: set_iopl: %ld (no PCI devices)\n", rc);
+    else
+        con_printf("dom0: %u PCI functions, %u disks\n", pci_scan(), blkdev_init());
     block_backend_init();
     struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
     rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);

@@ -4,7 +4,7 @@
 #include <lamina/blkback.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
-#include "../backends/block/blkdev.h"
+#include "../backends/block/targets.h"
 #include "../backends/block/block_backend.h"
 #include "../kernel/console.h"
 #include "../xenstored/xenstored.h"
@@ -24,7 +24,7 @@ static int fail(char *why, size_t size, const char *fmt, ...)
 
 static int check_one(domid_t domid, const struct xl_disk *d, char *why, size_t size)
 {
-    if (!blkdev_find(d->target))
+    if (!blk_target_find(d->target))
         return fail(why, size, "disk '%s': dom0 has no such block device", d->target);
     if (block_backend_has(domid, d->devid))
         return fail(why, size, "domain %u already has a disk at %s", domid, d->vdev);

@@ -5,6 +5,8 @@
  * scan from a moving hint; that is plenty for hundreds of domains and keeps
  * the trusted base small. Frames below 1 MiB, the hypervisor image and the
  * boot modules start out used. Boot modules are released once dom0 is built.
+ * Frames of the table that are not RAM (holes: firmware, device memory) are
+ * owned by DOMID_IO and never allocated (hv/io.h).
  */
 #include <hv/mm.h>
 #include <hv/bootinfo.h>
@@ -75,15 +77,16 @@ void page_alloc_init(const struct boot_info *bi)
     used_bitmap = (uint64_t *)((char *)frame_table + ft_bytes);
     memset(used_bitmap, 0xff, bm_bytes);
     for (mfn_t m = 0; m < max_mfn; m++)
-        frame_table[m] = (struct page_info){ .owner = DOMID_XEN, .next = ~0u };
+        frame_table[m] = (struct page_info){ .owner = DOMID_IO, .next = ~0u };
 
-    /* Free every whole RAM frame that is not reserved. */
+    /* Every whole RAM frame is the hypervisor's; free those not reserved. */
     for (unsigned i = 0; i < bi->nr_regions; i++) {
         const struct mem_region *r = &bi->regions[i];
         if (r->type != MEM_RAM)
             continue;
         for (uint64_t pa = ALIGN_UP(r->base, PAGE_SIZE); pa + PAGE_SIZE <= r->base + r->size; pa += PAGE_SIZE) {
             mfn_t m = pa >> PAGE_SHIFT;
+            frame_table[m].owner = DOMID_XEN;
             nr_ram_frames++;
             if (overlaps_reserved(bi, pa, pa + PAGE_SIZE) ||
                 (pa < ft_pa + ft_bytes + bm_bytes + PAGE_SIZE && pa + PAGE_SIZE > ft_pa))

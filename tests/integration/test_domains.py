@@ -41,7 +41,9 @@ ATTACKER_CHECKS = [
     "bind_interdomain_dom0_not_offered_einval", "bind_interdomain_others_not_offered",
     "domctl_bad_version_eperm", "evtchn_send_garbage_ports_einval", "console_read_eperm",
     "update_va_mapping_into_hole_einval", "l4_hypervisor_slots_einval", "read_hv_image_faults",
-    "write_hv_image_faults", "read_directmap_faults", "write_m2p_faults", "storm_domctls_all_eperm",
+    "write_hv_image_faults", "read_directmap_faults", "write_m2p_faults", "map_device_memory_eperm",
+    "own_ram_cache_attributes_einval", "set_iopl_1", "port_reads_all_ones", "set_iopl_0",
+    "set_iopl_4_einval", "port_io_without_iopl_gp", "storm_domctls_all_eperm",
     "storm_image_unchanged", "storm_still_up",
 ]
 

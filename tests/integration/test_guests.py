@@ -68,7 +68,9 @@ EXPECTED = {
         "l1_entry_hv_frame_refused", "machphys_update_foreign_refused", "pin_pinned_l4_einval",
         "unpin_unpinned_einval", "pin_writable_frame_refused", "new_baseptr_writable_frame_refused",
         "new_baseptr_hv_frame_refused", "set_trap_table", "window_pte", "hv_image_read_pf",
-        "hv_image_write_pf", "directmap_read_pf", "directmap_write_pf"
+        "hv_image_write_pf", "directmap_read_pf", "directmap_write_pf", "flags_privileged",
+        "map_lapic_eperm", "map_ioapic_eperm", "map_own_ram_uncached_einval", "map_hpet_uncached",
+        "hpet_vendor_read", "unmap_hpet"
     ],
     "hypercall_page": [
         "set_trap_table", "all_slots_match_first_bad", "iret_slot_layout", "xen_version_via_page",

@@ -16,6 +16,7 @@ struct harness_log hvlog;
 struct percpu harness_percpu;
 struct page_info *frame_table;
 mfn_t max_mfn;
+mfn_t max_io_mfn;
 uint64_t *m2p_table;
 uint64_t idle_l4[512];
 struct domain *domain_list[MAX_DOMAINS];
@@ -75,6 +76,7 @@ void harness_reset(void)
     }
     memset((void *)DIRECTMAP_VIRT_START, 0, (size_t)HARNESS_NR_FRAMES * PAGE_SIZE);
     max_mfn = HARNESS_NR_FRAMES;
+    max_io_mfn = HARNESS_MAX_IO_MFN;
     nr_free = 0;
     for (mfn_t m = 0; m < HARNESS_NR_FRAMES; m++) {
         bool hv = m < HARNESS_FIRST_FREE;
@@ -364,6 +366,13 @@ static const char *audit_table(mfn_t t)
         if (!(e[i] & _PAGE_PRESENT))
             continue;
         mfn_t m = pte_mfn(e[i]);
+        if (level == 1 && mfn_is_io(m)) {
+            /* Device memory: the privileged domain's only, no references. */
+            if (!od || !od->is_privileged || io_mfn_hv_owned(m) || (e[i] & _PAGE_GNTTAB))
+                AUDIT_FAIL("L1 mfn %lu (d%u)[%u] = %#lx maps device memory it may not",
+                           (unsigned long)t, tp->owner, i, (unsigned long)e[i]);
+            continue;
+        }
         if (e[i] & bad)
             AUDIT_FAIL("L%u mfn %lu[%u] = %#lx has forbidden bits", level, (unsigned long)t, i,
                        (unsigned long)e[i]);

@@ -140,11 +140,16 @@ static inline struct cpu_regs *guest_regs(void)
 #include <hv/pv.h>
 #include <hv/hypercall.h>
 #include <hv/guest_access.h>
+#include <hv/io.h>
 #include <asm/page.h>
 
 /* Fake machine: frames [0, HARNESS_NR_FRAMES) at DIRECTMAP_VIRT_START. */
 #define HARNESS_NR_FRAMES  1024u
 #define HARNESS_FIRST_FREE 16u     /* frames below are the hypervisor's */
+/* The CPU's addressable frames (hv/io.h max_io_mfn): frames from
+ * HARNESS_NR_FRAMES up to here are device memory, as are frames a test gives
+ * to DOMID_IO inside the table. */
+#define HARNESS_MAX_IO_MFN (1ull << 28)
 
 /* The guest window: guest virtual [HARNESS_GUEST_VA, +HARNESS_GUEST_SIZE)
  * is what copy_from_guest/copy_to_guest reach; anything else faults. The

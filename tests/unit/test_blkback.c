@@ -216,7 +216,7 @@ static uint8_t disk_data[DISK_SECTORS * 512];
 static bool fail_disk;
 static unsigned flushes;
 
-static long d_read(struct blkdev *d, uint64_t sector, uint32_t count, void *buf)
+static long d_read(struct blk_target *d, uint64_t sector, uint32_t count, void *buf)
 {
     ck_assert_uint_le(sector + count, d->sectors);
     disk_calls++;
@@ -226,7 +226,7 @@ static long d_read(struct blkdev *d, uint64_t sector, uint32_t count, void *buf)
     return 0;
 }
 
-static long d_write(struct blkdev *d, uint64_t sector, uint32_t count, const void *buf)
+static long d_write(struct blk_target *d, uint64_t sector, uint32_t count, const void *buf)
 {
     ck_assert_uint_le(sector + count, d->sectors);
     disk_calls++;
@@ -236,14 +236,14 @@ static long d_write(struct blkdev *d, uint64_t sector, uint32_t count, const voi
     return 0;
 }
 
-static long d_flush(struct blkdev *d)
+static long d_flush(struct blk_target *d)
 {
     (void)d;
     flushes++;
     return fail_disk ? -XEN_EIO : 0;
 }
 
-static struct blkdev disk = { .name = "ram0", .sectors = DISK_SECTORS, .read = d_read, .write = d_write, .flush = d_flush };
+static struct blk_target disk = { .name = "ram0", .sectors = DISK_SECTORS, .read = d_read, .write = d_write, .flush = d_flush };
 static struct blkback be;
 
 /* ---- the simulated frontend ---- */

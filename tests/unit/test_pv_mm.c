@@ -419,6 +419,64 @@ START_TEST(privileged_domain_maps_foreign_data_only)
 }
 END_TEST
 
+/* ---- device memory (hv/io.h, docs/pci.md) ---- */
+
+START_TEST(device_memory_privileged_domain_only)
+{
+    const mfn_t bar = HARNESS_NR_FRAMES + 5;          /* above the frame table */
+    const mfn_t lapic = LAPIC_BASE >> PAGE_SHIFT, ioapic = IOAPIC_BASE >> PAGE_SHIFT;
+    mfn_t hole = a_free_frame();                       /* a hole inside the table */
+    pg(hole)->owner = DOMID_IO;
+    const uint64_t cache = _PAGE_PWT | _PAGE_PCD | _PAGE_PAT;
+
+    /* A domU: never, by mmu_update or by validation, whatever the bits. */
+    mfn_t t = F(0), fresh = F(1);
+    ck_assert_int_eq(pin(t, 1), 0);
+    ck_assert_int_eq(set_entry(t, 0, pte(bar, P | RW)), -XEN_EPERM);
+    ck_assert_int_eq(set_entry(t, 0, pte(bar, P)), -XEN_EPERM);
+    ck_assert_int_eq(set_entry(t, 0, pte(hole, P | cache)), -XEN_EPERM);
+    ck_assert_int_eq(set_entry(t, 0, pte(lapic, P)), -XEN_EPERM);
+    ck_assert_uint_eq(tab(t)[0], 0);
+    tab(fresh)[7] = pte(bar, P | RW);
+    ck_assert_int_eq(pin(fresh, 1), -XEN_EPERM);
+    ASSERT_ALLOC_ONLY(fresh);
+    ASSERT_AUDIT();
+
+    /* The privileged domain: with cache attributes, holding no references. */
+    mfn_t base0;
+    struct domain *d0 = harness_domain_create(0, true, 8, &base0);
+    harness_set_current(d0->vcpus[0]);
+    mfn_t u = base0, x = base0 + 1;
+    ck_assert_int_eq(pin(u, 1), 0);
+    ck_assert_int_eq(pin(x, 2), 0);
+    ck_assert_int_eq(set_entry(u, 0, pte(bar, P | RW | _PAGE_PCD | _PAGE_PWT)), 0);
+    ck_assert_uint_eq(tab(u)[0], pte(bar, P | RW | US | _PAGE_PCD | _PAGE_PWT) | _PAGE_GUEST_KERNEL);
+    ck_assert_int_eq(set_entry(u, 1, pte(hole, P | RW | US | _PAGE_PAT)), 0);
+    ASSERT_PG(hole, 0, PGT_none, 0);
+    ck_assert_int_eq(set_entry(u, 2, pte(bar, P | RW | _PAGE_GNTTAB)), -XEN_EINVAL);
+    /* Never the hypervisor's own MMIO, never beyond the address width, never
+     * above L1, and RAM keeps its rules (no cache attributes). */
+    ck_assert_int_eq(set_entry(u, 2, pte(lapic, P | _PAGE_PCD)), -XEN_EPERM);
+    ck_assert_int_eq(set_entry(u, 2, pte(ioapic, P)), -XEN_EPERM);
+    ck_assert_int_eq(set_entry(u, 2, pte(HARNESS_MAX_IO_MFN, P)), -XEN_EPERM);
+    ck_assert_int_ne(set_entry(x, 0, pte(bar, P | RW)), 0);
+    ck_assert_int_ne(set_entry(x, 0, pte(hole, P | RW)), 0);
+    ck_assert_int_eq(set_entry(u, 2, pte(base0 + 3, P | _PAGE_PCD)), -XEN_EINVAL);
+    ck_assert_uint_eq(tab(u)[2], 0);
+    ck_assert_uint_eq(tab(x)[0], 0);
+    ASSERT_AUDIT();
+    /* Replacing, clearing and devalidating such entries releases nothing. */
+    ck_assert_int_eq(set_entry(u, 0, pte(base0 + 4, P)), 0);
+    ASSERT_PG(base0 + 4, 2, PGT_none, 0);
+    ck_assert_int_eq(set_entry(u, 0, pte(bar, P)), 0);
+    ASSERT_ALLOC_ONLY(base0 + 4);
+    ck_assert_int_eq(unpin(u), 0);
+    ck_assert_int_eq(unpin(x), 0);
+    ASSERT_DOMAIN_ALLOC_ONLY(d0);
+    ASSERT_AUDIT();
+}
+END_TEST
+
 START_TEST(shared_hypervisor_page_never_a_table)
 {
     /* shared_info is hypervisor memory the hypervisor keeps writing (event
@@ -1283,6 +1341,7 @@ static Suite *pv_mm_suite(void)
     tcase_add_test(tc, forbidden_bits_refused);
     tcase_add_test(tc, foreign_and_hypervisor_frames_refused);
     tcase_add_test(tc, privileged_domain_maps_foreign_data_only);
+    tcase_add_test(tc, device_memory_privileged_domain_only);
     tcase_add_test(tc, shared_hypervisor_page_never_a_table);
     tcase_add_test(tc, hypervisor_l4_slots);
     tcase_add_test(tc, pin_twice_and_unpin_unpinned);

@@ -16,7 +16,7 @@
 #include "../../toolstack/vmap.h"
 #include "../../xenstored/xenstored.h"
 #include "../console/console_backend.h"
-#include "blkdev.h"
+#include "targets.h"
 #include "block_backend.h"
 
 struct vbd {
@@ -208,7 +208,7 @@ void block_backend_init(void)
 {
     if (ready)
         return;
-    ramdisk_init();
+    blk_targets_init();
     for (unsigned i = 0; i < BLKBACK_BUF_PAGES; i++)
         data_mfn[i] = va_to_mfn(data_buf[i]);
     xenstored_set_change_hook(on_store_change);
@@ -242,7 +242,7 @@ bool block_backend_target_busy(const char *target, bool writable, domid_t except
 long block_backend_add(domid_t domid, const struct xl_disk *disk)
 {
     block_backend_init();
-    struct blkdev *dev = blkdev_find(disk->target);
+    struct blk_target *dev = blk_target_find(disk->target);
     if (!dev)
         return -XEN_ENODEV;
     if (find(domid, disk->devid))

@@ -6,7 +6,7 @@
  * Reading tables the firmware wrote; nothing here is guest input.
  */
 #include <hv/lib.h>
-#include <hv/mm.h>
+#include <hv/io.h>
 #include <asm/x86.h>
 
 struct __packed acpi_header { char sig[4]; uint32_t length; uint8_t rev, csum; char oem[6], table[8]; uint32_t oemrev, creator, crev; };
@@ -104,6 +104,17 @@ void acpi_init(uint64_t rsdp_hint)
         reset_value = f[128];
     }
     pr_info("ACPI: PM1a_CNT 0x%x, S5 %s, reset port 0x%x", pm1a_cnt, have_s5 ? "found" : "missing", reset_port);
+}
+
+static bool overlaps(unsigned port, unsigned size, unsigned first, unsigned len)
+{
+    return first && port < first + len && first < port + size;
+}
+
+bool acpi_ioport_owned(unsigned port, unsigned size)
+{
+    return overlaps(port, size, pm1a_cnt, 2) || overlaps(port, size, pm1b_cnt, 2) ||
+           overlaps(port, size, reset_port, 1);
 }
 
 void machine_power_off(void) __noreturn;

@@ -5,11 +5,9 @@
  * serial port's interrupt. The 8259 PICs are remapped and masked.
  */
 #include <hv/time.h>
-#include <hv/mm.h>
+#include <hv/io.h>
 #include <asm/x86.h>
 
-#define LAPIC_BASE 0xfee00000ull
-#define IOAPIC_BASE 0xfec00000ull
 #define LAPIC_ID 0x20
 #define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0

@@ -123,6 +123,10 @@ static void cpu_init(unsigned id)
                      X86_EFLAGS_NT | X86_EFLAGS_IOPL);
     wrmsr(0x174, 0);   /* SYSENTER_CS = 0: sysenter faults */
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE | EFER_NXE);
+    /* The PAT every PV guest is told about (xen-pv-abi.md §4.9): entries 0-3
+     * are the reset values the hypervisor's own mappings use; 4 and 5 give
+     * the privileged domain WC and WP for device memory. */
+    wrmsr(MSR_PAT, PAT_XEN_VALUE);
 
     unsigned long cr4 = read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     cr4 &= ~X86_CR4_PGE;   /* guests' kernel/user switches then flush everything */

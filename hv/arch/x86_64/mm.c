@@ -7,7 +7,7 @@
  * wherever a guest runs, but only as supervisor pages (except the M2P, which
  * is user-readable and never writable).
  */
-#include <hv/mm.h>
+#include <hv/io.h>
 #include <hv/bootinfo.h>
 #include <asm/page.h>
 #include <asm/x86.h>
@@ -15,6 +15,7 @@
 extern uint64_t boot_l4[512];
 uint64_t idle_l4[512] __attribute__((aligned(PAGE_SIZE)));
 uint64_t *m2p_table;
+mfn_t max_io_mfn;
 
 void page_alloc_init(const struct boot_info *bi);
 
@@ -91,9 +92,21 @@ void install_hv_l4_slots(uint64_t *l4)
         l4[s] = idle_l4[s];
 }
 
+/* The CPU's physical address width bounds what a PTE may name. */
+static unsigned phys_addr_bits(void)
+{
+    uint32_t a, b, c, d;
+    cpuid_count(0x80000000u, 0, &a, &b, &c, &d);
+    if (a < 0x80000008u)
+        return 36;
+    cpuid_count(0x80000008u, 0, &a, &b, &c, &d);
+    return (a & 0xff) >= 32 && (a & 0xff) <= 52 ? a & 0xff : 36;
+}
+
 void mm_init(const struct boot_info *bi)
 {
     page_alloc_init(bi);
+    max_io_mfn = 1ull << (phys_addr_bits() - PAGE_SHIFT);
     /* Keep the boot identity map (slot 0) and image mapping; replace the rest. */
     idle_l4[0] = boot_l4[0];
     idle_l4[L4_SLOT_IMAGE] = boot_l4[L4_SLOT_IMAGE];

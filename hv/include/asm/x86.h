@@ -15,6 +15,7 @@
 #define MSR_TSC_AUX         0xc0000103
 #define MSR_APIC_BASE       0x1b
 #define MSR_PAT             0x277
+#define PAT_XEN_VALUE       0x0000050100070406ull   /* WB WT UC- UC WC WP, as Xen */
 #define MSR_MISC_ENABLE     0x1a0
 #define EFER_SCE (1u << 0)
 #define EFER_LME (1u << 8)

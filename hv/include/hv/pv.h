@@ -24,6 +24,8 @@ void pv_toggle_guest_mode(struct vcpu *v);
 void pv_set_virtual_ts(struct vcpu *v, bool ts);
 bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs);
 bool pv_emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
+/* in/out of `size` bytes at `port` (pv/io.c); false: the guest's own #GP. */
+bool pv_emulate_io(struct vcpu *v, struct cpu_regs *regs, unsigned port, unsigned size, bool in);
 void pv_cpuid(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t res[4]);
 /* PV MMU (arch/x86_64/pv/mm.c). */
 int pv_get_page_type(struct page_info *pg, unsigned type, struct domain *d);

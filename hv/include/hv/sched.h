@@ -109,6 +109,7 @@ struct domain {
     struct console_line con_line;    /* partial console_io line (domUs) */
 
     uint64_t mem_map_pages;          /* XENMEM_memory_map: one RAM entry of this size, 0 = none */
+    uint32_t pci_cf8;                /* PCI config address latch (pv/io.c; privileged domain) */
     uint64_t hypercall_page_mfn;
 };
 

@@ -2,7 +2,7 @@
 /*
  * A block backend device (one vbd of one domain), as Linux's xen-blkfront
  * and pvgrub expect it (xen-pv-abi.md §8.4): the xenbus handshake on the
- * backend's side, and serving the ring against a struct blkdev. Pure
+ * backend's side, and serving the ring against a struct blk_target. Pure
  * logic: xenstore, grant mapping and copying, and event channels are
  * reached through struct blkback_ops, so dom0 plugs in hypercalls and the
  * host tests a simulated frontend and hypervisor.
@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <lamina/blkdev.h>
+#include <lamina/blk_target.h>
 #include <lamina/blkif.h>
 #include <public/io/xenbus.h>
 #include <public/xen.h>
@@ -76,7 +76,7 @@ struct blkback {
     uint32_t devid;                /* the virtual-device number */
     char be[BLKBACK_PATH_MAX];     /* /local/domain/0/backend/vbd/<domid>/<devid> */
     char fe[BLKBACK_PATH_MAX];     /* /local/domain/<domid>/device/vbd/<devid> */
-    struct blkdev *disk;
+    struct blk_target *disk;
     bool writable;
     bool cdrom;
     bool online;                   /* false once the toolstack asked for removal */
@@ -102,7 +102,7 @@ struct blkback {
  * nodes and moves to InitWait, then looks at the frontend once. `buf` is
  * BLKBACK_BUF_PAGES page-aligned pages. Returns 0 or -errno. */
 long blkback_probe(struct blkback *b, const struct blkback_ops *ops, void *ctx, domid_t domid, uint32_t devid,
-                   struct blkdev *disk, bool writable, bool cdrom, uint8_t (*buf)[4096]);
+                   struct blk_target *disk, bool writable, bool cdrom, uint8_t (*buf)[4096]);
 /* Acts on the frontend's state (and our `online` node); call it whenever
  * something under either directory may have changed. */
 void blkback_changed(struct blkback *b);

@@ -11,7 +11,6 @@
 #include <asm/x86.h>
 
 #define XEN_CPUID_BASE 0x40000000u
-#define PAT_XEN 0x0000050100070406ull
 #define HYPERCALL_PAGE_MSR 0x40000000u
 #define MSR_UCODE_REV 0x8b
 #define MSR_SYSENTER_CS 0x174
@@ -194,7 +193,7 @@ static bool emulate_rdmsr(struct vcpu *v, struct cpu_regs *regs)
     case MSR_GS_BASE: val = rdmsr(MSR_KERNEL_GS_BASE); break;  /* the active one, parked */
     case MSR_KERNEL_GS_BASE: val = v->gs_base_user; break;
     case MSR_EFER: val = rdmsr(MSR_EFER) & (EFER_SCE | EFER_LME | (1u << 10) | EFER_NXE); break;
-    case MSR_PAT: val = PAT_XEN; break;
+    case MSR_PAT: val = PAT_XEN_VALUE; break;
     case MSR_APIC_BASE: val = 0xfee00000ull | (1u << 11) | (v->vcpu_id == 0 ? 1u << 8 : 0); break;
     case MSR_MISC_ENABLE: val = (1u << 11) | (1u << 12) | (1u << 23); break;
     case MSR_UCODE_REV: val = 0; break;
@@ -271,31 +270,12 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *regs, bool to_cr, ui
     }
 }
 
-/* Port I/O from the guest kernel with virtual IOPL >= 1: no port is granted
- * to any domain yet, so reads see all ones and writes vanish (§4.9). */
-static bool emulate_io(struct vcpu *v, struct cpu_regs *regs, uint8_t op, unsigned opsize)
-{
-    if (!v->in_kernel || v->iopl < 1)
-        return false;
-    bool is_in = (op & 2) == 0;
-    if (is_in) {
-        uint64_t ones = opsize == 1 ? 0xff : opsize == 2 ? 0xffff : 0xffffffffull;
-        if (opsize == 4)
-            regs->rax = ones;
-        else
-            regs->rax = (regs->rax & ~ones) | ones;
-    }
-    return true;
-}
-
 bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs)
 {
     uint8_t insn[16];
     unsigned len = 0, opsize = 4;
     uint8_t rex = 0;
 
-    if (!v->in_kernel)
-        return false;
     if (copy_from_guest(insn, regs->rip, sizeof(insn)))
         return false;
     while (len < 4 && (insn[len] == 0x66 || (insn[len] & 0xf0) == 0x40)) {
@@ -307,13 +287,16 @@ bool pv_emulate_privileged(struct vcpu *v, struct cpu_regs *regs)
     }
     uint8_t op = insn[len++];
     bool ok = false;
+    /* Guest user mode may only do port I/O (with virtual IOPL 3). */
+    if (!v->in_kernel && (op & 0xf4) != 0xe4)
+        return false;
     switch (op) {
     case 0xe4: case 0xe5: case 0xe6: case 0xe7:      /* in/out imm8 */
-        ok = emulate_io(v, regs, op, (op & 1) ? opsize : 1);
+        ok = pv_emulate_io(v, regs, insn[len], (op & 1) ? opsize : 1, !(op & 2));
         len++;
         break;
     case 0xec: case 0xed: case 0xee: case 0xef:      /* in/out %dx */
-        ok = emulate_io(v, regs, op, (op & 1) ? opsize : 1);
+        ok = pv_emulate_io(v, regs, (uint16_t)regs->rdx, (op & 1) ? opsize : 1, !(op & 2));
         break;
     case 0xfa: case 0xfb:                            /* cli/sti: no-ops with virtual IOPL */
         ok = v->iopl >= 1;

@@ -15,13 +15,18 @@
  *    the type of a frame being validated is already set);
  *  - L4 slots 256-271 always hold the hypervisor's entries.
  *  - pages the hypervisor shares with a guest only ever take the writable
- *    type (it writes them unchecked).
+ *    type (it writes them unchecked);
+ *  - device memory (hv/io.h: frames that are not RAM) appears only in L1
+ *    entries of the privileged domain, never the hypervisor's own MMIO, and
+ *    holds no references (it has no page_info to count in); only there may
+ *    an entry carry the cache attributes PWT, PCD and PAT.
  * Single pCPU with interrupts off: no locking yet.
  */
 #include <hv/pv.h>
 #include <hv/hypercall.h>
 #include <hv/guest_access.h>
 #include <asm/cpu.h>
+#include <hv/io.h>
 #include <asm/page.h>
 #include <asm/x86.h>
 #include <public/memory.h>
@@ -155,8 +160,8 @@ void pv_put_page_type(struct page_info *pg)
     pg->type = PGT_none;
 }
 
-/* A target frame for a guest entry: RAM the domain may reference. Frames
- * beyond RAM would be MMIO, which needs I/O privileges nobody has yet. */
+/* A target frame for a guest entry: RAM the domain may reference (device
+ * memory never gets here: see check_io_entry). */
 static struct page_info *entry_target(uint64_t e, unsigned level, struct domain *d, int *rc)
 {
     mfn_t mfn = pte_mfn(e);
@@ -178,9 +183,21 @@ static struct page_info *entry_target(uint64_t e, unsigned level, struct domain 
     return pg;
 }
 
+/* An L1 entry naming device memory: the privileged domain's, with any cache
+ * attributes (docs/pci.md); -EPERM for anyone else and for the hypervisor's
+ * own MMIO. */
+static int check_io_entry(uint64_t e, const struct domain *d)
+{
+    if (!d->is_privileged || io_mfn_hv_owned(pte_mfn(e)))
+        return -XEN_EPERM;
+    return (e & _PAGE_GNTTAB) ? -XEN_EINVAL : 0;
+}
+
 static int get_entry_refs(uint64_t e, unsigned level, struct domain *d)
 {
     int rc = 0;
+    if (level == 1 && mfn_is_io(pte_mfn(e)))
+        return check_io_entry(e, d);
     if (e & (level == 1 ? L1_DISALLOWED : LN_DISALLOWED))
         return -XEN_EINVAL;
     struct page_info *pg = entry_target(e, level, d, &rc);
@@ -198,7 +215,7 @@ static int get_entry_refs(uint64_t e, unsigned level, struct domain *d)
 
 static void put_entry_refs(uint64_t e, unsigned level)
 {
-    if (!(e & _PAGE_PRESENT))
+    if (!(e & _PAGE_PRESENT) || (level == 1 && mfn_is_io(pte_mfn(e))))
         return;
     struct page_info *pg = mfn_to_page(pte_mfn(e));
     if (level > 1 || (e & _PAGE_RW))
