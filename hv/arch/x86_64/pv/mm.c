@@ -7,7 +7,8 @@
  * Invariants this file keeps:
  *  - a present entry in a validated table holds a general reference on its
  *    target, plus a type reference: L(n-1) for an Ln entry, writable for a
- *    writable L1 entry;
+ *    writable L1 entry; except grant entries (L1, bit 62), which only
+ *    common/gnttab.c writes and whose references its maptrack handle holds;
  *  - targets are frames the domain owns (or hypervisor pages shared with it);
  *    never hypervisor memory, never another domain's;
  *  - so no frame is at once a page table and writably mapped, and a table
