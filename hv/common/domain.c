@@ -12,6 +12,7 @@
 #include <hv/pv.h>
 
 struct domain *domain_list[MAX_DOMAINS];
+_Static_assert(sizeof(struct domain) <= PAGE_SIZE, "struct domain is one page");
 
 void machine_power_off(void) __noreturn;
 void machine_restart(void) __noreturn;

@@ -72,6 +72,25 @@ EXPECTED = {
         "map_lapic_eperm", "map_ioapic_eperm", "map_own_ram_uncached_einval", "map_hpet_uncached",
         "hpet_vendor_read", "unmap_hpet"
     ],
+    "grant_table": [
+        "setup_table", "map_table_frame", "map_rw", "map_dev_bus_addr", "map_reads_granted_page",
+        "map_writes_through", "map_sets_reading_writing", "map_pte_frame", "map_pte_grant_bit",
+        "revoke_while_mapped_fails", "unmap_bad_host_addr", "unmap", "unmap_clears_reading_writing",
+        "unmapped_window_faults", "double_unmap_bad_handle", "unknown_handle_bad_handle",
+        "window_restored", "window_l1_entry_found", "map_by_pte", "map_by_pte_readable",
+        "map_by_pte_content", "map_by_pte_misaligned", "unmap_by_pte", "unmap_by_pte_flags",
+        "readonly_grant_rw_map_refused", "readonly_grant_flags_untouched", "readonly_map",
+        "readonly_pte_not_writable", "readonly_map_readable", "readonly_map_write_faults",
+        "readonly_map_reading_only", "readonly_unmap", "map_bad_domain", "map_bad_gntref",
+        "map_no_host_map_flag", "map_revoked_grant", "map_grant_for_other_domain",
+        "map_frame_not_granters", "bad_page_leaves_flags", "map_page_table_rw_refused",
+        "map_page_table_ro", "unmap_page_table_ro", "map_unmapped_va", "map_hypervisor_va",
+        "refusals_leave_ref8_idle", "map_bad_op_pointer_efault", "copy_gref_to_frame",
+        "copy_gref_to_frame_content", "copy_frame_to_gref", "copy_frame_to_gref_content",
+        "copy_gref_to_gref", "copy_to_readonly_grant", "copy_readonly_dest_unchanged",
+        "copy_beyond_page", "copy_frame_needs_domid_self", "copy_frame_not_ours",
+        "copy_leaves_no_pins", "set_trap_table"
+    ],
     "hypercall_page": [
         "set_trap_table", "all_slots_match_first_bad", "iret_slot_layout", "xen_version_via_page",
         "pagesize_via_page", "console_io_via_page", "unknown_via_page_enosys", "iret_via_page",

@@ -7,6 +7,7 @@
  * arch/x86_64/mm.c) so the code under test sees the same behaviour.
  */
 #include "hv_harness.h"
+#include <hv/gnttab.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,16 @@ static const char *need(mfn_t m, unsigned type, const char *who)
     return NULL;
 }
 
+/* Grant entries seen in validated L1 tables: they hold no references of
+ * their own; a maptrack handle of the table's owner must cover each. */
+#define AUDIT_MAX_GRANT_PTES 4096
+static struct {
+    domid_t dom;
+    mfn_t mfn;
+    bool rw;
+} grant_ptes[AUDIT_MAX_GRANT_PTES];
+static unsigned nr_grant_ptes;
+
 static const char *audit_table(mfn_t t)
 {
     const struct page_info *tp = mfn_to_page(t);
@@ -371,6 +382,17 @@ static const char *audit_table(mfn_t t)
             if (!od || !od->is_privileged || io_mfn_hv_owned(m) || (e[i] & _PAGE_GNTTAB))
                 AUDIT_FAIL("L1 mfn %lu (d%u)[%u] = %#lx maps device memory it may not",
                            (unsigned long)t, tp->owner, i, (unsigned long)e[i]);
+            continue;
+        }
+        if (level == 1 && (e[i] & _PAGE_GNTTAB)) {
+            if ((e[i] & (bad & ~_PAGE_GNTTAB)) || !(e[i] & _PAGE_USER) || !mfn_valid(m))
+                AUDIT_FAIL("grant entry L1 mfn %lu[%u] = %#lx: bad bits or frame", (unsigned long)t, i,
+                           (unsigned long)e[i]);
+            if (nr_grant_ptes == AUDIT_MAX_GRANT_PTES)
+                AUDIT_FAIL("more than %u grant entries", AUDIT_MAX_GRANT_PTES);
+            grant_ptes[nr_grant_ptes].dom = tp->owner;
+            grant_ptes[nr_grant_ptes].mfn = m;
+            grant_ptes[nr_grant_ptes++].rw = (e[i] & _PAGE_RW) != 0;
             continue;
         }
         if (e[i] & bad)
@@ -402,9 +424,56 @@ static const char *audit_table(mfn_t t)
     return NULL;
 }
 
+/* Maptrack handles of d for frame m with that writability. */
+static unsigned handles_for(const struct domain *d, mfn_t m, bool rw)
+{
+    unsigned n = 0;
+    for (uint32_t h = 0; h < d->maptrack_frames * MAPTRACK_PER_FRAME; h++) {
+        const struct grant_mapping *mt = maptrack_entry(d, h);
+        n += mt->flags && mt->mfn == m && !(mt->flags & GNTMAP_readonly) == rw;
+    }
+    return n;
+}
+
+/* Each maptrack handle holds a general reference (and a writable type one
+ * for a writable mapping); grant entries in L1 tables never outnumber the
+ * handles of their domain for that frame and writability. */
+static const char *audit_grants(void)
+{
+    const char *err;
+    for (unsigned id = 0; id < MAX_DOMAINS; id++) {
+        const struct domain *d = domain_list[id];
+        for (uint32_t h = 0; d && h < d->maptrack_frames * MAPTRACK_PER_FRAME; h++) {
+            const struct grant_mapping *mt = maptrack_entry(d, h);
+            if (!mt->flags)
+                continue;
+            if (!mfn_valid(mt->mfn))
+                AUDIT_FAIL("d%u handle %u: frame %u outside RAM", id, h, mt->mfn);
+            if (mt->flags & GNTMAP_readonly)
+                exp_count[mt->mfn]++;
+            else if ((err = need(mt->mfn, PGT_writable, "writable grant mapping")))
+                return err;
+        }
+    }
+    for (unsigned i = 0; i < nr_grant_ptes; i++) {
+        unsigned same = 0;
+        for (unsigned j = 0; j < nr_grant_ptes; j++)
+            same += grant_ptes[j].dom == grant_ptes[i].dom && grant_ptes[j].mfn == grant_ptes[i].mfn &&
+                    grant_ptes[j].rw == grant_ptes[i].rw;
+        const struct domain *d = grant_ptes[i].dom < MAX_DOMAINS ? domain_list[grant_ptes[i].dom] : NULL;
+        unsigned have = d ? handles_for(d, grant_ptes[i].mfn, grant_ptes[i].rw) : 0;
+        if (same > have)
+            AUDIT_FAIL("d%u has %u %s grant entries for mfn %lu but %u handles", grant_ptes[i].dom, same,
+                       grant_ptes[i].rw ? "writable" : "read-only", (unsigned long)grant_ptes[i].mfn,
+                       have);
+    }
+    return NULL;
+}
+
 const char *harness_audit(void)
 {
     const char *err;
+    nr_grant_ptes = 0;
     for (mfn_t m = 0; m < max_mfn; m++) {
         const struct page_info *pg = mfn_to_page(m);
         exp_count[m] = (pg->flags & PGF_allocated) ? 1 : 0;
@@ -458,6 +527,8 @@ const char *harness_audit(void)
                 return err;
         }
     }
+    if ((err = audit_grants()))
+        return err;
     for (mfn_t m = 0; m < max_mfn; m++) {
         const struct page_info *pg = mfn_to_page(m);
         if (pg->count != exp_count[m] || pg->type_count != exp_tc[m])

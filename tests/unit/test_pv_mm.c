@@ -10,6 +10,7 @@
 #include "hv_harness.h"
 #include <public/memory.h>
 #include "hv_asserts.h"
+#include "rng.h"
 
 #define P   _PAGE_PRESENT
 #define RW  _PAGE_RW
@@ -1059,16 +1060,6 @@ END_TEST
 
 /* ---- seeded random operations, audited after every step ---- */
 
-static uint64_t rng;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-static unsigned below(unsigned n) { return (unsigned)(rnd() % n); }
-static bool chance(unsigned percent) { return below(100) < percent; }
 
 /* Frame roles in the random domain: which level each frame is mostly used
  * as (0 = data). */

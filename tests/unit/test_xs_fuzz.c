@@ -14,21 +14,8 @@
  */
 #include "test_xs.h"
 #include <stdio.h>
+#include "rng.h"
 
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static unsigned below(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
 
 /* ---- protocol fuzz ---- */
 

@@ -31,10 +31,12 @@ $(UNIT_DIR)/obj/%.o: %.c
 	@$(CC) $(UNIT_CFLAGS) -c $< -o $@
 
 # PV MMU tests: hypervisor files built unchanged on the host behind tests/unit/hv_harness.h.
-UNIT_HV_SRCS := hv/arch/x86_64/pv/mm.c hv/arch/x86_64/pv/ptwr.c hv/arch/x86_64/pv/descriptor.c tests/unit/hv_harness.c
-$(foreach t,pv_mm ptwr descriptor,$(eval UNIT_SRCS_test_$(t) := $(UNIT_HV_SRCS)))
-$(call unit_obj,$(UNIT_HV_SRCS) $(patsubst %,tests/unit/test_%.c,pv_mm ptwr descriptor)): UNIT_CFLAGS += -Ihv/include -include tests/unit/hv_harness.h
--include $(wildcard $(UNIT_DIR)/obj/hv/*/*/*/*.d)
+UNIT_HV_TESTS := pv_mm ptwr descriptor gnttab
+UNIT_HV_SRCS := hv/arch/x86_64/pv/mm.c hv/arch/x86_64/pv/ptwr.c hv/arch/x86_64/pv/descriptor.c \
+                hv/common/gnttab.c tests/unit/hv_harness.c
+$(foreach t,$(UNIT_HV_TESTS),$(eval UNIT_SRCS_test_$(t) := $(UNIT_HV_SRCS)))
+$(call unit_obj,$(UNIT_HV_SRCS) $(patsubst %,tests/unit/test_%.c,$(UNIT_HV_TESTS))): UNIT_CFLAGS += -Ihv/include -include tests/unit/hv_harness.h
+-include $(wildcard $(UNIT_DIR)/obj/hv/*/*.d $(UNIT_DIR)/obj/hv/*/*/*/*.d)
 
 # One link rule per test: its own object, the shared objects, and its extras.
 define unit_test_rule

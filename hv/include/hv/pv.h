@@ -37,6 +37,8 @@ int pv_set_baseptr(struct vcpu *v, mfn_t mfn, bool user);
 void pv_write_hypercall_page(uint8_t *page);
 struct page_info *pv_l1_for_va(struct vcpu *v, uint64_t va, uint64_t *l1e);
 int pv_mod_l1_entry(struct page_info *l1, unsigned index, uint64_t val, struct domain *d);
+uint64_t *pv_grant_l1_slot(struct vcpu *v, uint64_t addr, bool is_maddr);
+void pv_grant_l1_write(uint64_t *slot, uint64_t val);
 bool pv_ptwr_emulate(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2, uint32_t err);
 /* Guest GDTs and LDTs (arch/x86_64/pv/descriptor.c). */
 int pv_validate_seg_desc_page(mfn_t mfn);

@@ -22,6 +22,9 @@ enum evtchn_state {
     ECS_FREE = 0, ECS_RESERVED, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI,
 };
 
+struct active_grant;
+struct grant_mapping;
+
 struct evtchn {
     uint8_t state;           /* enum evtchn_state */
     uint8_t notify_vcpu;
@@ -105,6 +108,10 @@ struct domain {
 
     mfn_t gnttab_frames[GNTTAB_MAX_FRAMES];   /* v1 table, shared with the domain */
     unsigned gnttab_nr_frames;
+    struct active_grant *gnttab_active[GNTTAB_MAX_FRAMES];  /* one page per table frame */
+    struct grant_mapping **maptrack;  /* page of maptrack frame pointers (hv/gnttab.h) */
+    unsigned maptrack_frames;
+    uint32_t maptrack_free;           /* 1 + first free handle, 0 = none */
 
     struct console_line con_line;    /* partial console_io line (domUs) */
 

@@ -7,7 +7,8 @@
  * Invariants this file keeps:
  *  - a present entry in a validated table holds a general reference on its
  *    target, plus a type reference: L(n-1) for an Ln entry, writable for a
- *    writable L1 entry;
+ *    writable L1 entry; except grant entries (L1, bit 62), which only
+ *    common/gnttab.c writes and whose references its maptrack handle holds;
  *  - targets are frames the domain owns (or hypervisor pages shared with it);
  *    never hypervisor memory, never another domain's;
  *  - so no frame is at once a page table and writably mapped, and a table
@@ -215,7 +216,9 @@ static int get_entry_refs(uint64_t e, unsigned level, struct domain *d)
 
 static void put_entry_refs(uint64_t e, unsigned level)
 {
-    if (!(e & _PAGE_PRESENT) || (level == 1 && mfn_is_io(pte_mfn(e))))
+    /* Device memory holds no references; a grant entry's belong to its
+     * maptrack handle (hv/gnttab.h). */
+    if (!(e & _PAGE_PRESENT) || (level == 1 && (mfn_is_io(pte_mfn(e)) || (e & _PAGE_GNTTAB))))
         return;
     struct page_info *pg = mfn_to_page(pte_mfn(e));
     if (level > 1 || (e & _PAGE_RW))
@@ -482,6 +485,38 @@ static struct page_info *l1_for_va(struct vcpu *v, uint64_t va)
     if (l1->type != PGT_l1 || !l1->type_count || !(l1->flags & PGF_validated))
         return NULL;
     return l1;
+}
+
+/* For grant mappings (common/gnttab.c): the entry slot in a validated L1
+ * table of v's domain that `addr` names, the machine address of the entry
+ * (is_maddr) or a virtual address in v's kernel page table; NULL if none. */
+uint64_t *pv_grant_l1_slot(struct vcpu *v, uint64_t addr, bool is_maddr)
+{
+    struct page_info *l1;
+    unsigned index;
+    if (is_maddr) {
+        if ((addr & 7) || !mfn_valid(addr >> PAGE_SHIFT))
+            return NULL;
+        l1 = mfn_to_page(addr >> PAGE_SHIFT);
+        if (l1->type != PGT_l1 || !l1->type_count || !(l1->flags & PGF_validated))
+            return NULL;
+        index = (unsigned)((addr & (PAGE_SIZE - 1)) >> 3);
+    } else {
+        if (!(l1 = l1_for_va(v, addr)))
+            return NULL;
+        index = l1_index(addr);
+    }
+    if (l1->owner != v->domain->domain_id)
+        return NULL;
+    return (uint64_t *)mfn_to_virt(page_to_mfn(l1)) + index;
+}
+
+/* Stores val (a grant entry or 0) unchecked; the old entry's references go. */
+void pv_grant_l1_write(uint64_t *slot, uint64_t val)
+{
+    uint64_t old = *slot;
+    WRITE_ONCE(*slot, val);
+    put_entry_refs(old, 1);
 }
 
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
