@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
     gcc make binutils libc6-dev
     qemu-system-x86 grub-pc-bin grub-common xorriso mtools
-    check pkg-config python3-pytest python3-pytest-xdist cpio
+    check pkg-config python3-pytest python3-pytest-xdist cpio e2fsprogs
     cppcheck clang-tidy
 )
 
