@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, assert_no_hv_panic, dom0_session
+from conftest import BUILD, REPO, assert_no_hv_panic, dom0_session
 
 FULL_INITRD = BUILD / "dom0" / "initrd-full.cpio"
 HV_ARGS = "dom0_mem=192M loglvl=info"
@@ -194,6 +194,31 @@ def test_persistent_disks_two_domains_and_a_reboot(tmp_path):
             m = s.wait_for(rf"\[d\d+ {name}\] LAMINA-INIT: blk read ([0-9a-f]{{32}})", timeout=LINUX_BOOT_S)
             assert m.group(1) == sums[name], s.describe()
         assert "FAILED" not in s.output
+        assert_no_hv_panic(s)
+    finally:
+        s.close()
+
+
+def test_make_run_user_gets_a_persistent_disk(tmp_path):
+    """What README promises a `make run` user: the disk image make run
+    attaches (tools/mkdisk.py, two MBR partitions), `xl create -c
+    /etc/xen/debian-vda1.cfg`, and in the guest's shell /dev/xvda is there
+    with blkfront and ext4 loaded: make a file system, write, read back."""
+    import subprocess
+    img = tmp_path / "disk.img"
+    subprocess.run([str(REPO / "tools" / "mkdisk.py"), str(img), "64"], check=True)
+    s = session(["-drive", f"file={img},if=none,id=d0,format=raw",
+                 "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"])
+    try:
+        s.send("xl create -c /etc/xen/debian-vda1.cfg\n")
+        s.wait_for(r"LAMINA-INIT: busybox shell", timeout=LINUX_BOOT_S)
+        time.sleep(1)
+        mark = len(s.output)
+        s.send("mke2fs -q /dev/xvda && mount -t ext4 /dev/xvda /mnt && echo kumquat > /mnt/f && "
+               "umount /mnt && mount -t ext4 /dev/xvda /mnt && echo READ-$(cat /mnt/f)-BACK\n")
+        s.wait_for(r"^READ-kumquat-BACK", start=mark, timeout=120)
+        s.send("poweroff -f\n")
+        s.wait_for(r"\(HV\) d\d+ destroyed", start=mark, timeout=120)
         assert_no_hv_panic(s)
     finally:
         s.close()
