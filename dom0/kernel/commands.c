@@ -9,6 +9,7 @@
 #include "shell.h"
 #include "../toolstack/xl.h"
 #include "../backends/console/console_backend.h"
+#include "../xenstored/xs_cmd.h"
 
 #define NS_PER_SEC 1000000000UL
 
@@ -27,7 +28,7 @@ static void cmd_help(int argc, char **argv)
     (void)argv;
     con_printf("commands:\n");
     for (const struct shell_command *cmd = shell_commands; cmd->name; cmd++)
-        con_printf("  %-10s %s\n", cmd->name, cmd->help);
+        con_printf("  %-14s %s\n", cmd->name, cmd->help);
 }
 
 static void cmd_info(int argc, char **argv)
@@ -89,6 +90,8 @@ const struct shell_command shell_commands[] = {
     { "conlog", "log domU console output here: conlog [on|off]", console_backend_cmd_conlog },
     { "lspci", "list the PCI devices dom0 found", cmd_lspci },
     { "lsblk", "list disks and partitions with their sizes", cmd_lsblk },
+    { "xenstore-ls", "list the store: xenstore-ls [PATH]", cmd_xenstore_ls },
+    { "xenstore-read", "read store values: xenstore-read PATH...", cmd_xenstore_read },
     { "blk", "blk read|write|flush DEV ...: sector I/O on a disk ('blk' for usage)", cmd_blk },
     { NULL, NULL, NULL },
 };

@@ -338,6 +338,31 @@ static int start_vcpu(struct build *b, uint64_t l4_mfn, bool paused, char *err, 
     return 0;
 }
 
+/* The domain's console as libxl describes it for xenconsoled (the backend
+ * reads it from here): /local/domain/<id>/console/{ring-ref, port, limit,
+ * type, output}, owned by dom0 and readable by the domain. */
+static long write_console_nodes(const struct build *b)
+{
+    static const char *const keys[] = { "ring-ref", "port", "limit", "type", "output" };
+    char values[5][24], path[64], perms[16];
+    fmt_snprintf(values[0], sizeof(values[0]), "%lu", (unsigned long)b->console_mfn);
+    fmt_snprintf(values[1], sizeof(values[1]), "%u", b->console_port);
+    fmt_snprintf(values[2], sizeof(values[2]), "%u", 1048576u);
+    fmt_snprintf(values[3], sizeof(values[3]), "xenconsoled");
+    fmt_snprintf(values[4], sizeof(values[4]), "pty");
+    fmt_snprintf(perms, sizeof(perms), "n0 r%u", b->dom);
+    fmt_snprintf(path, sizeof(path), "/local/domain/%u/console", b->dom);
+    long rc = xenstored_mkdir(path);
+    if (!rc)
+        rc = xenstored_set_perms(path, perms);
+    for (unsigned i = 0; i < 5 && !rc; i++) {
+        fmt_snprintf(path, sizeof(path), "/local/domain/%u/console/%s", b->dom, keys[i]);
+        if (!(rc = xenstored_write_str(path, values[i])))
+            rc = xenstored_set_perms(path, perms);
+    }
+    return rc;
+}
+
 int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid, char *err, size_t err_size)
 {
     static struct build b;
@@ -373,7 +398,7 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
         failf(err, err_size, "cannot introduce the domain to xenstore (%s)", xen_errno_name(rc));
         goto fail;
     }
-    if ((rc = console_backend_add(b.dom, b.console_mfn, b.console_port, cfg->name)))
+    if ((rc = (int)write_console_nodes(&b)) || (rc = console_backend_add(b.dom, cfg->name)))
         con_printf("xl: domain '%s' runs without a console (%s)\n", cfg->name, xen_errno_name(rc));
     if (start_vcpu(&b, l4_mfn, paused, err, err_size))
         goto fail;

@@ -95,6 +95,14 @@ def test_log_attach_and_switch(console_initrd):
         create(s, "name=ring extra='lines=48'")
         # Logged, line by line, with the prefix; control bytes escaped, CSI dropped, CR LF one line end.
         s.wait_for(r"\[d1 ring\] console_ring: hello through the ring$")
+        # The console as xenstore describes it, as libxl writes it and
+        # xenconsoled completes it (console/tty is what xl console needs).
+        ls = s.command("xenstore-ls /local/domain/1/console")
+        for key in ("ring-ref", "port", "limit", "type", "output", "tty"):
+            assert re.search(rf'^{key} = "[^"]+"$', ls, re.M), ls
+        assert 'type = "xenconsoled"' in ls, ls
+        assert "dom0-console-backend:1" in s.command("xenstore-read /local/domain/1/console/tty").splitlines(), \
+            s.describe()
         s.wait_for(r"\[d1 ring\] console_ring: ctl\[\\x01red\\x7f end\]$")
         # More than the ring holds: every line once, in order (the backend's
         # draining is what lets the guest go on).

@@ -52,6 +52,8 @@
 #include "../../kernel/console.h"
 #include "../../kernel/shell.h"
 #include "../../toolstack/vmap.h"
+#include "../../toolstack/xl.h"
+#include "../../xenstored/xenstored.h"
 #include "console_backend.h"
 
 #define MS 1000000ULL
@@ -371,10 +373,34 @@ bool console_backend_has_work(void)
 
 /* ---- add / remove ------------------------------------------------------------- */
 
-int console_backend_add(domid_t domid, uint64_t console_mfn, uint32_t remote_port, const char *name)
+/* A console/<key> number of domain `domid` from xenstore, at most max. */
+static int read_console_node(domid_t domid, const char *key, uint64_t max, uint64_t *out)
+{
+    char path[64], v[24];
+    fmt_snprintf(path, sizeof(path), "/local/domain/%u/console/%s", domid, key);
+    long rc = xenstored_read_str(path, v, sizeof(v));
+    if (rc)
+        return (int)rc;
+    uint64_t n = 0;
+    if (!v[0])
+        return -XEN_EINVAL;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || n > (max - (uint64_t)(*p - '0')) / 10)
+            return -XEN_EINVAL;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+int console_backend_add(domid_t domid, const char *name)
 {
     int rc = setup();
     if (rc)
+        return rc;
+    uint64_t console_mfn, remote_port;
+    if ((rc = read_console_node(domid, "ring-ref", UINT64_MAX >> 12, &console_mfn)) ||
+        (rc = read_console_node(domid, "port", UINT32_MAX, &remote_port)))
         return rc;
     /* A domain id is unique among live domains: an entry still there
      * belongs to a domain that went without console_backend_remove(). */
@@ -391,7 +417,7 @@ int console_backend_add(domid_t domid, uint64_t console_mfn, uint32_t remote_por
         vmap_unmap(slot_of(c), 1);
         return (int)hrc;
     }
-    long port = evtchn_bind_interdomain(domid, remote_port);
+    long port = evtchn_bind_interdomain(domid, (unsigned)remote_port);
     if (port <= 0) {
         vmap_unmap(slot_of(c), 1);
         return port ? (int)port : -XEN_EINVAL;
@@ -410,6 +436,12 @@ int console_backend_add(domid_t domid, uint64_t console_mfn, uint32_t remote_por
     evtchn_unmask(c->port);
     c->kicked = true;
     any_kicked = true;
+    /* Where xenconsoled names the pty `xl console` opens; ours is served
+     * in dom0's shell, and the value only says so. */
+    char path[64], tty[32];
+    fmt_snprintf(path, sizeof(path), "/local/domain/%u/console/tty", domid);
+    fmt_snprintf(tty, sizeof(tty), "dom0-console-backend:%u", domid);
+    (void)xenstored_write_str(path, tty);
     return 0;
 }
 
@@ -468,26 +500,6 @@ bool console_backend_attached(void)
     return attached != NULL;
 }
 
-static bool parse_domid(const char *s, domid_t *out)
-{
-    uint64_t v;
-    if (parse_u64(s, &v) || v >= DOMID_FIRST_RESERVED || s[0] < '0' || s[0] > '9')
-        return false;
-    *out = (domid_t)v;
-    return true;
-}
-
-static struct cons *lookup(const char *what)
-{
-    domid_t domid;
-    if (parse_domid(what, &domid))
-        return find(domid);
-    for (unsigned i = 0; i < CONSOLE_BACKEND_MAX; i++)
-        if (consoles[i].state != CONS_FREE && strcmp(consoles[i].name, what) == 0)
-            return &consoles[i];
-    return NULL;
-}
-
 static void console_usage(void)
 {
     con_printf("Usage: xl console [-t pv] [-n 0] <Domain>\n"
@@ -524,9 +536,18 @@ void console_backend_xl_console(int argc, char **argv)
         con_printf("xl console: this is Domain-0's console\n");
         return;
     }
-    struct cons *c = lookup(what);
-    if (!c) {
-        con_printf("xl: domain '%s' does not exist or has no console\n", what);
+    /* As xl: the domain by name or id, then its console as xenstore
+     * describes it (console/tty, written when the backend took it). */
+    domid_t domid;
+    if (!xl_resolve_domain(what, &domid)) {
+        con_printf("xl: domain '%s' does not exist\n", what);
+        return;
+    }
+    char path[64], tty[32];
+    fmt_snprintf(path, sizeof(path), "/local/domain/%u/console/tty", domid);
+    struct cons *c = find(domid);
+    if (xenstored_read_str(path, tty, sizeof(tty)) || !c) {
+        con_printf("xl: domain %u has no console (no console/tty in xenstore)\n", domid);
         return;
     }
     if (c->state != CONS_LIVE) {

@@ -21,13 +21,15 @@
 /* xl's default escape character: Ctrl-] ends `xl console`. */
 #define CONSOLE_BACKEND_ESCAPE 0x1d
 
-/* Starts serving domain `domid`'s console: maps `console_mfn` (its
- * start_info.console.domU.mfn) and binds a dom0 port to `remote_port` (its
- * start_info.console.domU.evtchn, unbound and offered to dom0). `name` is
- * used for the log prefix and by `xl console <name>`. Best called before the
- * domain first runs; output it wrote before is picked up too. Returns 0 or
- * -errno (the domain can run without a console). */
-int console_backend_add(domid_t domid, uint64_t console_mfn, uint32_t remote_port, const char *name);
+/* Starts serving domain `domid`'s console as xenconsoled does: from what
+ * the toolstack wrote in xenstore, /local/domain/<id>/console/ring-ref (the
+ * ring's machine frame) and console/port (an unbound port of the domain
+ * offered to dom0). Maps the page, binds a dom0 port, and writes
+ * console/tty, which `xl console` looks for. `name` is used for the log
+ * prefix. Best called before the domain first runs; output it wrote before
+ * is picked up too. Returns 0 or -errno (the domain can run without a
+ * console). */
+int console_backend_add(domid_t domid, const char *name);
 /* Stops serving `domid`: logs what is left in its ring, detaches `xl
  * console` from it, closes the port and unmaps the page. Call it before the
  * domain is destroyed (afterwards works too: the page lives on while it is
