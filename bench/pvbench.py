@@ -74,11 +74,26 @@ def run_native(debian, timeout):
         q.close()
 
 
-def run_domu(build, timeout):
+def lamina_args(build):
+    """QEMU arguments booting the hypervisor with dom0 and its full initrd."""
     hv = os.path.join(build, "hv", "lamina.elf")
     dom0 = os.path.join(build, "dom0", "dom0.elf")
     initrd = os.path.join(build, "dom0", "initrd-full.cpio")
-    q = Qemu(["-kernel", hv, "-append", "dom0_mem=384M loglvl=warn", "-initrd", "%s,%s" % (dom0, initrd)])
+    return ["-kernel", hv, "-append", "dom0_mem=384M loglvl=warn", "-initrd", "%s,%s" % (dom0, initrd)]
+
+
+def debian_dir(build):
+    """The directory of the Debian kernel and initramfs; exits if they are not built."""
+    debian = os.path.join(build, "debian")
+    for f in ("vmlinuz", "initramfs.cpio.gz"):
+        if not os.path.exists(os.path.join(debian, f)):
+            sys.exit("missing %s: run make DEBUG=0 all build/release/dom0/initrd-full.cpio first"
+                     % os.path.join(debian, f))
+    return debian
+
+
+def run_domu(build, timeout):
+    q = Qemu(lamina_args(build))
     try:
         q.wait_for(r"dom0# ", timeout)
         q.send("xl create /etc/xen/pvbench.cfg\n")
@@ -97,11 +112,7 @@ def main():
     ap.add_argument("--native-only", action="store_true")
     ap.add_argument("--timeout", type=int, default=600)
     args = ap.parse_args()
-    debian = os.path.join(args.build, "debian")
-    for f in ("vmlinuz", "initramfs.cpio.gz"):
-        if not os.path.exists(os.path.join(debian, f)):
-            sys.exit("missing %s: run make DEBUG=0 all build/release/dom0/initrd-full.cpio first"
-                     % os.path.join(debian, f))
+    debian = debian_dir(args.build)
     native, domu = [], []
     for i in range(args.runs):
         native.append(run_native(debian, args.timeout))
