@@ -28,6 +28,7 @@ help:
 	@echo "Lamina build targets (DEBUG=1 default builds with assertions; DEBUG=0 for benchmarks)"
 	@echo "  make run         build, then boot the hypervisor and dom0 (with its initrd) in QEMU; dom0's shell is on the terminal"
 	@echo "                   (a 64 MiB virtio-blk disk, RUN_DISK=$(RUN_DISK), created if absent, is dom0's vda)"
+	@echo "                   (a virtio-net NIC on QEMU user networking is dom0's eth0: 'netif', 'arping')"
 	@echo "                   (quit: 'poweroff' in dom0, or Ctrl-A x)"
 	@echo "  make run-iso     the same, booting through GRUB's multiboot2 from a grub-mkrescue ISO"
 	@echo "  make test        host unit tests (Check, ASan+UBSan), lint, then QEMU integration tests (pytest)"
@@ -56,7 +57,8 @@ run: deps
 	$(MAKE) all $(DOM0_INITRD_FULL) $(RUN_DISK)
 	$(QEMU_BASE) -serial mon:stdio -kernel $(HV_ELF) \
 	  -append "dom0_mem=$(DOM0_MEM) $(HV_ARGS)" -initrd "$(DOM0_ELF) $(DOM0_ARGS),$(DOM0_INITRD_FULL)" \
-	  -drive file=$(RUN_DISK),if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0,disable-legacy=on
+	  -drive file=$(RUN_DISK),if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0,disable-legacy=on \
+	  -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on
 
 iso: $(BUILD)/lamina.iso
 $(BUILD)/lamina.iso: $(HV_ELF) $(DOM0_ELF) $(DOM0_INITRD) tools/mkiso.sh

@@ -4,6 +4,7 @@
 #include <guest/pvclock.h>
 #include <guest/runtime.h>
 #include "blk_cmd.h"
+#include "net_cmd.h"
 #include "clock.h"
 #include "console.h"
 #include "shell.h"
@@ -93,5 +94,7 @@ const struct shell_command shell_commands[] = {
     { "xenstore-ls", "list the store: xenstore-ls [PATH]", cmd_xenstore_ls },
     { "xenstore-read", "read store values: xenstore-read PATH...", cmd_xenstore_read },
     { "blk", "blk read|write|flush DEV ...: sector I/O on a disk ('blk' for usage)", cmd_blk },
+    { "netif", "list network devices: MAC, link, counters", cmd_netif },
+    { "arping", "arping [DEV [TARGET [SOURCE]]]: ARP request, print the reply's MAC", cmd_arping },
     { NULL, NULL, NULL },
 };

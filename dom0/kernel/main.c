@@ -12,6 +12,7 @@
 #include <guest/traps.h>
 #include <guest/portio.h>
 #include "blkdev.h"
+#include "netdev.h"
 #include "console.h"
 #include "pci.h"
 #include "shell.h"
@@ -73,6 +74,13 @@ static void setup(void)
         con_printf("dom0: set_iopl: %ld (no PCI devices)\n", rc);
     else
         con_printf("dom0: %u PCI functions, %u disks\n", pci_scan(), blkdev_init());
+    if (!rc) {
+        for (unsigned i = 0, n = netdev_init(); i < n; i++) {
+            const uint8_t *m = netdev_mac(netdev_at(i));
+            con_printf("dom0: %s: virtio-net, mac %02x:%02x:%02x:%02x:%02x:%02x\n", netdev_name(netdev_at(i)),
+                       m[0], m[1], m[2], m[3], m[4], m[5]);
+        }
+    }
     block_backend_init();
     struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
     rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);
@@ -100,6 +108,7 @@ void kernel_main(void)
         console_backend_poll();
         xenstored_poll();
         block_backend_poll();
+        netdev_poll_all();
         long n = con_read(buf, sizeof(buf));
         if (n > 0) {
             size_t used = console_backend_input(buf, (size_t)n);
