@@ -7,6 +7,7 @@
  * ever compared against the bytes that remain, so no sum can wrap.
  */
 #include <lamina/cpio.h>
+#include <lamina/fmt.h>
 #include <lamina/string.h>
 
 #define MAGIC_LEN 6
@@ -22,22 +23,11 @@ enum {
 
 _Static_assert(MAGIC_LEN + NR_FIELDS * FIELD_LEN == CPIO_HEADER_SIZE, "newc header size");
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_field(const uint8_t *p, uint32_t *out)
 {
     uint32_t v = 0;
     for (unsigned i = 0; i < FIELD_LEN; i++) {
-        int d = hex_digit(p[i]);
+        int d = fmt_hex_digit(p[i]);
         if (d < 0)
             return false;
         v = v << 4 | (uint32_t)d;

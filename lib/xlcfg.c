@@ -85,17 +85,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void skip_blanks(struct parser *ps)
 {
     while (!at_end(ps) && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r'))
@@ -153,8 +142,8 @@ static int parse_escape(struct parser *ps)
         return c;
     case 'x': {
         int v = 0, n = 0;
-        while (n < 2 && !at_end(ps) && hex_value(*ps->p) >= 0) {
-            v = v * 16 + hex_value(*ps->p++);
+        while (n < 2 && !at_end(ps) && fmt_hex_digit(*ps->p) >= 0) {
+            v = v * 16 + fmt_hex_digit(*ps->p++);
             n++;
         }
         if (n == 0)
@@ -208,7 +197,7 @@ static int parse_number(struct parser *ps, uint64_t *out)
         ps->p += 2;
     }
     while (!at_end(ps)) {
-        int d = hex_value(*ps->p);
+        int d = fmt_hex_digit(*ps->p);
         if (d < 0 || (unsigned)d >= base)
             break;
         if (v > (UINT64_MAX - (unsigned)d) / base)
@@ -611,36 +600,67 @@ static int check_name(const struct xlcfg *cfg, const char *name, struct xlcfg_er
     return 0;
 }
 
-static int get_disks(const struct xlcfg *cfg, struct xl_domain_config *d, struct xlcfg_error *err)
+/* A list of device specs (`disk`, `vif`): each element a string of at most
+ * `max` - 1 characters, at most `limit` of them, handed to `one` with its
+ * index; which returns 0, or -1 with its reason in why. */
+typedef int (*spec_fn)(struct xl_domain_config *d, unsigned i, const char *spec, char *why, size_t size);
+
+static int get_specs(const struct xlcfg *cfg, const char *key, const char *example, unsigned limit,
+                     spec_fn one, struct xl_domain_config *d, struct xlcfg_error *err)
 {
-    const struct xlcfg_setting *s = xlcfg_get(cfg, "disk");
-    char spec[XL_DISK_TARGET_MAX + 128], why[XL_DISK_ERR_MAX];
+    const struct xlcfg_setting *s = xlcfg_get(cfg, key);
+    char spec[256], why[XLCFG_ERR_MAX];
     if (!s)
         return 0;
     if (s->type != XLCFG_LIST)
-        return derr(err, s, "'disk' must be a list, e.g. [ 'phy:/dev/vdb,xvda,w' ]");
+        return derr(err, s, "'%s' must be a list, e.g. [ '%s' ]", key, example);
     for (unsigned i = 0;; i++) {
         int rc = xlcfg_list_string(cfg, s, i, spec, sizeof(spec));
         if (rc == 1)
             return 0;
         if (rc < 0)
-            return derr(err, s, "disk %u: each disk must be a string of at most %zu characters", i + 1,
+            return derr(err, s, "%s %u: each %s must be a string of at most %zu characters", key, i + 1, key,
                         sizeof(spec) - 1);
-        if (i == XL_MAX_DISKS)
-            return derr(err, s, "too many disks (at most %u)", XL_MAX_DISKS);
-        struct xl_disk *disk = &d->disks[i];
-        if (xl_disk_parse(spec, disk, why, sizeof(why)))
-            return derr(err, s, "disk %u: %s", i + 1, why);
-        for (unsigned j = 0; j < i; j++)
-            if (d->disks[j].devid == disk->devid)
-                return derr(err, s, "disk %u: vdev %s is used twice", i + 1, disk->vdev);
-        d->nr_disks = i + 1;
+        if (i == limit)
+            return derr(err, s, "too many %ss (at most %u)", key, limit);
+        if (one(d, i, spec, why, sizeof(why)))
+            return derr(err, s, "%s %u: %s", key, i + 1, why);
     }
+}
+
+static int one_disk(struct xl_domain_config *d, unsigned i, const char *spec, char *why, size_t size)
+{
+    struct xl_disk *disk = &d->disks[i];
+    if (xl_disk_parse(spec, disk, why, size))
+        return -1;
+    for (unsigned j = 0; j < i; j++) {
+        if (d->disks[j].devid == disk->devid) {
+            fmt_snprintf(why, size, "vdev %s is used twice", disk->vdev);
+            return -1;
+        }
+    }
+    d->nr_disks = i + 1;
+    return 0;
+}
+
+static int one_vif(struct xl_domain_config *d, unsigned i, const char *spec, char *why, size_t size)
+{
+    struct xl_vif *vif = &d->vifs[i];
+    if (xl_vif_parse(spec, vif, why, size))
+        return -1;
+    for (unsigned j = 0; j < i && vif->devid >= 0; j++) {
+        if (d->vifs[j].devid == vif->devid) {
+            fmt_snprintf(why, size, "devid %d is used twice", (int)vif->devid);
+            return -1;
+        }
+    }
+    d->nr_vifs = i + 1;
+    return 0;
 }
 
 int xlcfg_domain(const struct xlcfg *cfg, struct xl_domain_config *out, struct xlcfg_error *err)
 {
-    static struct xl_domain_config d;   /* 2.6 KiB: not on a small kernel stack */
+    static struct xl_domain_config d;   /* 3.6 KiB: not on a small kernel stack */
     char root[XL_CMDLINE_MAX], extra[XL_CMDLINE_MAX];
     uint64_t vcpus = 1;
 
@@ -655,7 +675,9 @@ int xlcfg_domain(const struct xlcfg *cfg, struct xl_domain_config *out, struct x
         get_string(cfg, "extra", false, extra, sizeof(extra), err) ||
         get_action(cfg, "on_poweroff", XL_ACTION_DESTROY, &d.on_poweroff, err) ||
         get_action(cfg, "on_reboot", XL_ACTION_RESTART, &d.on_reboot, err) ||
-        get_action(cfg, "on_crash", XL_ACTION_DESTROY, &d.on_crash, err) || get_disks(cfg, &d, err))
+        get_action(cfg, "on_crash", XL_ACTION_DESTROY, &d.on_crash, err) ||
+        get_specs(cfg, "disk", "phy:/dev/vdb,xvda,w", XL_MAX_DISKS, one_disk, &d, err) ||
+        get_specs(cfg, "vif", "mac=00:16:3e:00:00:01,bridge=xenbr0", XL_MAX_VIFS, one_vif, &d, err))
         return -1;
     if (vcpus != 1)
         return derr(err, xlcfg_get(cfg, "vcpus"), "vcpus = %lu: only 1 vCPU per domain is supported for now",

@@ -93,6 +93,7 @@ const struct shell_command shell_commands[] = {
     { "lsblk", "list disks and partitions with their sizes", cmd_lsblk },
     { "xenstore-ls", "list the store: xenstore-ls [PATH]", cmd_xenstore_ls },
     { "xenstore-read", "read store values: xenstore-read PATH...", cmd_xenstore_read },
+    { "xenstore-write", "write store values: xenstore-write PATH VALUE...", cmd_xenstore_write },
     { "blk", "blk read|write|flush DEV ...: sector I/O on a disk ('blk' for usage)", cmd_blk },
     { "netif", "list network devices: MAC, link, counters", cmd_netif },
     { "arping", "arping [DEV [TARGET [SOURCE]]]: ARP request, print the reply's MAC", cmd_arping },

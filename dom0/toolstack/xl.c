@@ -26,6 +26,7 @@
 #include "../backends/console/console_backend.h"
 #include "../backends/block/block_backend.h"
 #include "xl_block.h"
+#include "xl_network.h"
 
 #define MAX_RECORDS 32
 #define CONFIG_DIR "/etc/xen/"
@@ -181,11 +182,12 @@ static void cmd_list(int argc, char **argv)
 static void forget_domain(domid_t domid)
 {
     block_backend_remove_domain(domid);
+    xl_network_remove_domain(domid);
     console_backend_remove(domid);
     xs_forget_domain(domid);
 }
 
-/* Builds the domain paused, gives it its disks, then lets it run unless
+/* Builds the domain paused, gives it its disks and vifs, then lets it run unless
  * `paused`. On failure nothing is left. */
 static int create_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid, char *why, size_t size)
 {
@@ -195,6 +197,10 @@ static int create_domain(const struct xl_domain_config *cfg, bool paused, domid_
         return -1;
     for (unsigned i = 0; i < cfg->nr_disks; i++) {
         if (xl_block_attach(*domid, &cfg->disks[i], why, size))
+            goto undo;
+    }
+    for (unsigned i = 0; i < cfg->nr_vifs; i++) {
+        if (xl_network_attach(*domid, &cfg->vifs[i], why, size))
             goto undo;
     }
     long rc = paused ? 0 : domctl_unpause(*domid);
@@ -280,6 +286,11 @@ static void cmd_create(int argc, char **argv)
         con_printf("Failed to parse config: no domain created\n");
         return;
     }
+    char why[160];
+    if (xl_network_prepare(new_cfg.vifs, new_cfg.nr_vifs, why, sizeof(why))) {
+        con_printf("%s: %s\nFailed to parse config: no domain created\n", path, why);
+        return;
+    }
     const struct record *dup = record_by_name(new_cfg.name);
     if (strcmp(new_cfg.name, "Domain-0") == 0 || dup) {
         con_printf("xl: domain '%s' already exists (id %u)\n", new_cfg.name, dup ? dup->domid : 0);
@@ -290,7 +301,6 @@ static void cmd_create(int argc, char **argv)
         con_printf("xl: too many domains (xl keeps at most %u)\n", MAX_RECORDS);
         return;
     }
-    char why[160];
     domid_t domid;
     if (create_domain(&new_cfg, paused, &domid, why, sizeof(why))) {
         con_printf("xl: cannot create domain '%s': %s\n", new_cfg.name, why);
@@ -533,6 +543,9 @@ static void usage(void)
                "  block-list <Domain(s)>                    list a domain's virtual block devices\n"
                "  block-attach <Domain> <disk-spec>         add a disk, e.g. phy:ram0,xvdb,w\n"
                "  block-detach <Domain> <DevId>             remove a disk (vdev name or number)\n"
+               "  network-list <Domain(s)>                  list a domain's virtual network interfaces\n"
+               "  network-attach <Domain> [<nic-spec>]      add a vif, e.g. mac=00:16:3e:00:00:01 bridge=xenbr0\n"
+               "  network-detach <Domain> <DevId|mac>       remove a vif\n"
                "<ConfigFile> is a path in dom0's initrd or a name under " CONFIG_DIR
                "; <Domain> is a name or an id.\n");
 }
@@ -567,6 +580,12 @@ void cmd_xl(int argc, char **argv)
         cmd_block_attach(argc - 1, argv + 1);
     else if (strcmp(sub, "block-detach") == 0)
         cmd_block_detach(argc - 1, argv + 1);
+    else if (strcmp(sub, "network-list") == 0)
+        cmd_network_list(argc - 1, argv + 1);
+    else if (strcmp(sub, "network-attach") == 0)
+        cmd_network_attach(argc - 1, argv + 1);
+    else if (strcmp(sub, "network-detach") == 0)
+        cmd_network_detach(argc - 1, argv + 1);
     else if (strcmp(sub, "help") == 0)
         usage();
     else

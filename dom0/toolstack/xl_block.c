@@ -48,8 +48,7 @@ int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char 
     return 0;
 }
 
-static long put(const char *dir, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static long put(const char *dir, const char *key, const char *fmt, ...)
+long xl_dev_put(const char *dir, const char *key, const char *fmt, ...)
 {
     char path[96], value[96];
     va_list ap;
@@ -80,37 +79,37 @@ int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t wh
         rc = xenstored_set_perms(fe, perms);
     const char *type = d->cdrom ? "cdrom" : "disk";
     if (!rc)
-        rc = put(be, "frontend", "%s", fe);
+        rc = xl_dev_put(be, "frontend", "%s", fe);
     if (!rc)
-        rc = put(be, "frontend-id", "%u", domid);
+        rc = xl_dev_put(be, "frontend-id", "%u", domid);
     if (!rc)
-        rc = put(be, "online", "1");
+        rc = xl_dev_put(be, "online", "1");
     if (!rc)
-        rc = put(be, "removable", "%u", d->cdrom ? 1 : 0);
+        rc = xl_dev_put(be, "removable", "%u", d->cdrom ? 1 : 0);
     if (!rc)
-        rc = put(be, "bootable", "1");
+        rc = xl_dev_put(be, "bootable", "1");
     if (!rc)
-        rc = put(be, "state", "1");
+        rc = xl_dev_put(be, "state", "1");
     if (!rc)
-        rc = put(be, "dev", "%s", d->vdev);
+        rc = xl_dev_put(be, "dev", "%s", d->vdev);
     if (!rc)
-        rc = put(be, "type", "phy");
+        rc = xl_dev_put(be, "type", "phy");
     if (!rc)
-        rc = put(be, "mode", "%s", d->writable ? "w" : "r");
+        rc = xl_dev_put(be, "mode", "%s", d->writable ? "w" : "r");
     if (!rc)
-        rc = put(be, "device-type", "%s", type);
+        rc = xl_dev_put(be, "device-type", "%s", type);
     if (!rc)
-        rc = put(be, "params", "%s", d->target);
+        rc = xl_dev_put(be, "params", "%s", d->target);
     if (!rc)
-        rc = put(fe, "backend", "%s", be);
+        rc = xl_dev_put(fe, "backend", "%s", be);
     if (!rc)
-        rc = put(fe, "backend-id", "0");
+        rc = xl_dev_put(fe, "backend-id", "0");
     if (!rc)
-        rc = put(fe, "virtual-device", "%u", d->devid);
+        rc = xl_dev_put(fe, "virtual-device", "%u", d->devid);
     if (!rc)
-        rc = put(fe, "device-type", "%s", type);
+        rc = xl_dev_put(fe, "device-type", "%s", type);
     if (!rc)
-        rc = put(fe, "state", "1");
+        rc = xl_dev_put(fe, "state", "1");
     if (!rc)
         rc = block_backend_add(domid, d);
     if (rc) {
@@ -123,7 +122,20 @@ int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t wh
 
 /* ---- xl block-list / block-attach / block-detach ---- */
 
-static long read_num(const char *dir, const char *key, long dflt)
+bool xl_join_spec(int argc, char **argv, int first, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = first; i < argc; i++) {
+        int n = fmt_snprintf(buf + used, size - used, "%s%s", i > first ? "," : "", argv[i]);
+        if (n < 0 || (size_t)n >= size - used)
+            return false;
+        used += (size_t)n;
+    }
+    return true;
+}
+
+long xl_dev_read_num(const char *dir, const char *key, long dflt)
 {
     char path[96], v[24];
     uint64_t n;
@@ -150,9 +162,9 @@ static void list_domain(domid_t domid)
         if (xenstored_read_str(be, be, sizeof(be)))
             be[0] = '\0';
         /* xl's columns: Vdev BE handle state evt-ch ring-ref BE-path. */
-        con_printf("%-5ld %-3ld %-6u %-5ld %-6ld %-8ld %-30s\n", read_num(fe, "virtual-device", -1),
-                   read_num(fe, "backend-id", -1), domid, read_num(fe, "state", -1),
-                   read_num(fe, "event-channel", -1), read_num(fe, "ring-ref", -1), be);
+        con_printf("%-5ld %-3ld %-6u %-5ld %-6ld %-8ld %-30s\n", xl_dev_read_num(fe, "virtual-device", -1),
+                   xl_dev_read_num(fe, "backend-id", -1), domid, xl_dev_read_num(fe, "state", -1),
+                   xl_dev_read_num(fe, "event-channel", -1), xl_dev_read_num(fe, "ring-ref", -1), be);
     }
 }
 
@@ -187,15 +199,9 @@ void cmd_block_attach(int argc, char **argv)
         con_printf("xl: domain '%s' does not exist%s\n", argv[1], domid == 0 ? " (or is Domain-0)" : "");
         return;
     }
-    /* xl joins the components with commas. */
-    size_t used = 0;
-    for (int i = 2; i < argc; i++) {
-        int n = fmt_snprintf(spec + used, sizeof(spec) - used, "%s%s", i > 2 ? "," : "", argv[i]);
-        if (n < 0 || (size_t)n >= sizeof(spec) - used) {
-            con_printf("xl: disk spec too long\n");
-            return;
-        }
-        used += (size_t)n;
+    if (!xl_join_spec(argc, argv, 2, spec, sizeof(spec))) {
+        con_printf("xl: disk spec too long\n");
+        return;
     }
     if (xl_disk_parse(spec, &disk, why, sizeof(why))) {
         con_printf("xl: %s\n", why);

@@ -5,6 +5,7 @@
  */
 #ifndef DOM0_XL_BLOCK_H
 #define DOM0_XL_BLOCK_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <public/xen.h>
 #include <lamina/xl_disk.h>
@@ -18,6 +19,15 @@ int xl_block_attach(domid_t domid, const struct xl_disk *disk, char *why, size_t
 /* Checks the same things for several disks at once (before a domain is
  * built). */
 int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char *why, size_t why_size);
+
+/* Shared with the vif side: writes <dir>/<key> = the formatted value
+ * (Xen's -errno), and reads <dir>/<key> as a number (dflt when missing
+ * or not one). */
+long xl_dev_put(const char *dir, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+long xl_dev_read_num(const char *dir, const char *key, long dflt);
+/* argv[first..argc) joined with commas into buf, as xl joins the parts of
+ * a device spec; false when it does not fit. */
+bool xl_join_spec(int argc, char **argv, int first, char *buf, size_t size);
 
 void cmd_block_list(int argc, char **argv);
 void cmd_block_attach(int argc, char **argv);

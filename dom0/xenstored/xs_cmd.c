@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* xenstore-read and xenstore-ls for dom0's shell; see xs_cmd.h. */
+/* xenstore-read, xenstore-write and xenstore-ls for dom0's shell; see xs_cmd.h. */
 #include <lamina/fmt.h>
 #include <lamina/string.h>
 #include <public/errno.h>
@@ -26,6 +26,21 @@ void cmd_xenstore_read(int argc, char **argv)
             return;
         }
         con_printf("%s\n", v);
+    }
+}
+
+void cmd_xenstore_write(int argc, char **argv)
+{
+    if (argc < 3 || argc % 2 == 0) {
+        con_printf("Usage: xenstore-write PATH VALUE [PATH VALUE]...\n");
+        return;
+    }
+    for (int i = 1; i + 1 < argc; i += 2) {
+        long rc = xenstored_write_str(argv[i], argv[i + 1]);
+        if (rc) {
+            con_printf("xenstore-write: could not write path %s (%s)\n", argv[i], xen_errno_name(rc));
+            return;
+        }
     }
 }
 

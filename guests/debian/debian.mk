@@ -2,6 +2,7 @@
 # apt-get download (tools/fetch-debs.sh) at build time, never committed:
 #   $(DEBIAN_DIR)/vmlinuz          linux-image-amd64's kernel (bzImage, XZ)
 #   $(DEBIAN_DIR)/initramfs.cpio.gz busybox-static + guests/debian/init + pvbench + ldt_test + blkbench
+#                                  + the block, net and virtio modules below
 #   $(DEBIAN_DIR)/pvgrub.elf       grub-mkimage -O x86_64-xen with pvgrub.cfg embedded
 #                                  (GRUB runs it line by line: no comments in that file)
 DEBIAN_DIR := $(BUILD)/debian
@@ -35,6 +36,8 @@ $(DEBIAN_DIR)/blkbench: guests/debian/blkbench.c
 # ext4 needs crc16, mbcache and jbd2, and the crc32c hash for its checksums;
 # xen-blkfront is a module in Debian's kernel (xen-pv-abi.md §8.4).
 DEBIAN_MODULES := lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/block/xen-blkfront
+# xen-netfront for the network tests (its .modinfo depends= is empty).
+DEBIAN_NET_MODULES := drivers/net/xen-netfront
 # virtio-blk for bench/blkbench.py's native run (the kernel under plain QEMU):
 # all modules in Debian's kernel, listed in /lib/modules/order-virtio.
 DEBIAN_VIRTIO_MODULES := drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
@@ -45,11 +48,12 @@ $(DEBIAN_DIR)/initramfs.cpio.gz: $(DEBIAN_DEBS) guests/debian/init $(DEBIAN_DIR)
 	@rm -rf $(DEBIAN_DIR)/rootfs $(DEBIAN_DIR)/bb && mkdir -p $(DEBIAN_DIR)/rootfs/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,mnt,lib/modules} $(DEBIAN_DIR)/bb
 	@dpkg-deb -x $$(ls $(BUILD)/debs/busybox-static_*.deb | head -1) $(DEBIAN_DIR)/bb
 	@cp $(DEBIAN_DIR)/bb/bin/busybox $(DEBIAN_DIR)/rootfs/bin/
-	@for m in $(DEBIAN_MODULES) $(DEBIAN_VIRTIO_MODULES); do \
+	@for m in $(DEBIAN_MODULES) $(DEBIAN_NET_MODULES) $(DEBIAN_VIRTIO_MODULES); do \
 	    cp $$(ls -d $(DEBIAN_DIR)/x/lib/modules/*/kernel | head -1)/$$m.ko $(DEBIAN_DIR)/rootfs/lib/modules/ || exit 1; \
 	done
 	@printf '%s\n' $(notdir $(DEBIAN_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order
 	@printf '%s\n' $(notdir $(DEBIAN_VIRTIO_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order-virtio
+	@printf '%s\n' $(notdir $(DEBIAN_NET_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order-net
 	@cp guests/debian/init $(DEBIAN_DIR)/rootfs/init && chmod +x $(DEBIAN_DIR)/rootfs/init
 	@cp $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/ldt_test $(DEBIAN_DIR)/blkbench $(DEBIAN_DIR)/rootfs/bin/
 	@cd $(DEBIAN_DIR)/rootfs && find . | cpio -o -H newc --quiet | gzip -9 > ../initramfs.cpio.gz

@@ -13,6 +13,8 @@
 /* Writes at most size-1 characters and a NUL (when size > 0); returns the
  * length the full output would have had, like C's vsnprintf. */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+/* The value of a hex digit (either case), or -1. */
+int fmt_hex_digit(int c);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <lamina/xl_disk.h>
+#include <lamina/xl_vif.h>
 
 #define XLCFG_KEY_MAX 32           /* identifier bytes, NUL included */
 #define XLCFG_MAX_SETTINGS 64
@@ -99,6 +100,9 @@ struct xl_domain_config {
     uint8_t on_poweroff, on_reboot, on_crash;   /* enum xl_action */
     unsigned nr_disks;
     struct xl_disk disks[XL_MAX_DISKS];         /* `disk`, in order */
+    unsigned nr_vifs;
+    struct xl_vif vifs[XL_MAX_VIFS];            /* `vif`, in order; devid -1 and no MAC
+                                                   until xl_vif_fill_defaults */
 };
 
 #define XL_DEFAULT_MEMORY_MIB 32   /* libxl's default for a PV guest without `memory` */
@@ -107,7 +111,8 @@ struct xl_domain_config {
  * Reads the keys xl create uses: name (required; letters, digits, '_', '-',
  * '.'; not only digits), kernel (required), memory (MiB), vcpus (must be 1
  * for now), ramdisk, cmdline, extra, root, on_poweroff (default destroy),
- * on_reboot (restart), on_crash (destroy). Other keys are ignored, as xl
+ * on_reboot (restart), on_crash (destroy), disk (xl_disk.h) and vif
+ * (xl_vif.h; devids checked for reuse, auto ones left -1). Other keys are ignored, as xl
  * ignores keys it does not know. Returns 0, or -1 with *err naming the key
  * and its line; *out is only written on success.
  */

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual network interfaces in the toolstack; see xl_network.h. */
+#include <stdarg.h>
+#include <lamina/blkback.h>
+#include <lamina/fmt.h>
+#include <lamina/string.h>
+#include <guest/runtime.h>
+#include "../kernel/console.h"
+#include "../xenstored/xenstored.h"
+#include "domctl.h"
+#include "xl.h"
+#include "xl_block.h"
+#include "xl_network.h"
+
+#define VIF_DIR_MAX 64
+
+static void dirs(domid_t domid, uint32_t devid, char *be, char *fe)
+{
+    fmt_snprintf(be, VIF_DIR_MAX, "/local/domain/0/backend/vif/%u/%u", domid, devid);
+    fmt_snprintf(fe, VIF_DIR_MAX, "/local/domain/%u/device/vif/%u", domid, devid);
+}
+
+static bool exists(const char *path)
+{
+    char v[4];
+    size_t len;
+    return xenstored_read(path, v, sizeof(v), &len) == 0;
+}
+
+int xl_network_prepare(struct xl_vif *vifs, unsigned n, char *why, size_t why_size)
+{
+    return xl_vif_fill_defaults(vifs, n, 0, rdtsc(), why, why_size);
+}
+
+int xl_network_attach(domid_t domid, const struct xl_vif *vif, char *why, size_t why_size)
+{
+    char be[VIF_DIR_MAX], fe[VIF_DIR_MAX], perms[24], mac[XL_VIF_MAC_TEXT];
+    uint32_t devid = (uint32_t)vif->devid;
+    dirs(domid, devid, be, fe);
+    if (vif->devid < 0 || !vif->have_mac) {
+        fmt_snprintf(why, why_size, "vif without devid or MAC");
+        return -1;
+    }
+    if (exists(be) || exists(fe)) {
+        fmt_snprintf(why, why_size, "domain %u already has a vif with devid %u", domid, devid);
+        return -1;
+    }
+    xl_mac_format(vif->mac, mac);
+    /* Backend: dom0's, readable by the domain; frontend: the domain's,
+     * readable by dom0 (children inherit these). */
+    long rc = xenstored_mkdir(be);
+    fmt_snprintf(perms, sizeof(perms), "n0 r%u", domid);
+    if (!rc)
+        rc = xenstored_set_perms(be, perms);
+    if (!rc)
+        rc = xenstored_mkdir(fe);
+    fmt_snprintf(perms, sizeof(perms), "n%u r0", domid);
+    if (!rc)
+        rc = xenstored_set_perms(fe, perms);
+    if (!rc)
+        rc = xl_dev_put(be, "frontend", "%s", fe);
+    if (!rc)
+        rc = xl_dev_put(be, "frontend-id", "%u", domid);
+    if (!rc)
+        rc = xl_dev_put(be, "online", "1");
+    if (!rc)
+        rc = xl_dev_put(be, "state", "1");
+    if (!rc && vif->script[0])
+        rc = xl_dev_put(be, "script", "%s", vif->script);
+    if (!rc)
+        rc = xl_dev_put(be, "mac", "%s", mac);
+    if (!rc)
+        rc = xl_dev_put(be, "bridge", "%s", vif->bridge);
+    if (!rc && vif->ip[0])
+        rc = xl_dev_put(be, "ip", "%s", vif->ip);
+    if (!rc && vif->vifname[0])
+        rc = xl_dev_put(be, "vifname", "%s", vif->vifname);
+    if (!rc)
+        rc = xl_dev_put(be, "handle", "%u", devid);
+    if (!rc)
+        rc = xl_dev_put(be, "type", "vif");
+    /* What netback offers; netfront reads them once the backend is in
+     * InitWait (a backend may write them again). */
+    if (!rc)
+        rc = xl_dev_put(be, "feature-sg", "1");
+    if (!rc)
+        rc = xl_dev_put(be, "feature-rx-copy", "1");
+    if (!rc)
+        rc = xl_dev_put(be, "feature-rx-flip", "0");
+    if (!rc)
+        rc = xl_dev_put(fe, "backend", "%s", be);
+    if (!rc)
+        rc = xl_dev_put(fe, "backend-id", "0");
+    if (!rc)
+        rc = xl_dev_put(fe, "handle", "%u", devid);
+    if (!rc)
+        rc = xl_dev_put(fe, "mac", "%s", mac);
+    if (!rc)
+        rc = xl_dev_put(fe, "state", "1");
+    if (rc) {
+        (void)xenstored_rm(be);
+        (void)xenstored_rm(fe);
+        fmt_snprintf(why, why_size, "cannot attach vif %u (%s)", devid, xen_errno_name(rc));
+        return -1;
+    }
+    if (vif->script[0])
+        con_printf("xl: note: vif %u: script '%s' is not run (Lamina has no hotplug scripts)\n", devid,
+                   vif->script);
+    return 0;
+}
+
+void xl_network_remove_domain(domid_t domid)
+{
+    char path[48];
+    fmt_snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", domid);
+    (void)xenstored_rm(path);
+}
+
+/* ---- xl network-list / network-attach / network-detach ---- */
+
+/* Calls fn for every vif of the domain (its frontend directory name). */
+static void each_vif(domid_t domid, void (*fn)(domid_t, const char *, void *), void *arg)
+{
+    char dir[48], names[1024];
+    size_t len = 0;
+    fmt_snprintf(dir, sizeof(dir), "/local/domain/%u/device/vif", domid);
+    if (xenstored_directory(dir, names, sizeof(names), &len))
+        return;
+    for (size_t off = 0; off < len;) {
+        const char *name = names + off;
+        off += strnlen(name, len - off) + 1;
+        fn(domid, name, arg);
+    }
+}
+
+static void list_one(domid_t domid, const char *name, void *arg)
+{
+    char fe[96], path[112], be[96], mac[XL_VIF_MAC_TEXT + 2];
+    (void)arg;
+    fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%s", domid, name);
+    fmt_snprintf(path, sizeof(path), "%s/backend", fe);
+    if (xenstored_read_str(path, be, sizeof(be)))
+        be[0] = '\0';
+    fmt_snprintf(path, sizeof(path), "%s/mac", fe);
+    if (xenstored_read_str(path, mac, sizeof(mac)))
+        fmt_snprintf(mac, sizeof(mac), "-");
+    /* xl's columns: Idx BE Mac Addr. handle state evt-ch tx-/rx-ring-ref BE-path. */
+    con_printf("%-3s %-2ld %-17s %-6ld %-5ld %-6ld %5ld/%-5ld %-30s\n", name, xl_dev_read_num(fe, "backend-id", -1),
+               mac, xl_dev_read_num(fe, "handle", -1), xl_dev_read_num(fe, "state", -1),
+               xl_dev_read_num(fe, "event-channel", -1), xl_dev_read_num(fe, "tx-ring-ref", -1),
+               xl_dev_read_num(fe, "rx-ring-ref", -1), be);
+}
+
+void cmd_network_list(int argc, char **argv)
+{
+    if (argc < 2) {
+        con_printf("Usage: xl network-list <Domain(s)>\n");
+        return;
+    }
+    con_printf("%-3s %-2s %-17s %-6s %-5s %-6s %-15s %-30s\n", "Idx", "BE", "Mac Addr.", "handle", "state", "evt-ch",
+               "tx-/rx-ring-ref", "BE-path");
+    for (int i = 1; i < argc; i++) {
+        domid_t domid;
+        if (!xl_resolve_domain(argv[i], &domid)) {
+            con_printf("xl: domain '%s' does not exist\n", argv[i]);
+            continue;
+        }
+        each_vif(domid, list_one, NULL);
+    }
+}
+
+static void highest(domid_t domid, const char *name, void *arg)
+{
+    uint32_t *next = arg;
+    uint64_t n;
+    (void)domid;
+    if (blkback_parse_uint(name, XL_VIF_DEVID_MAX, &n) && n + 1 > *next)
+        *next = (uint32_t)n + 1;
+}
+
+void cmd_network_attach(int argc, char **argv)
+{
+    char spec[256] = "", why[XL_VIF_ERR_MAX];
+    struct xl_vif vif;
+    domid_t domid = DOMID_INVALID;
+    if (argc < 2) {
+        con_printf("Usage: xl network-attach <Domain> [<nic-spec-component(s)>]...\n");
+        return;
+    }
+    if (!xl_resolve_domain(argv[1], &domid) || domid == 0) {
+        con_printf("xl: domain '%s' does not exist%s\n", argv[1], domid == 0 ? " (or is Domain-0)" : "");
+        return;
+    }
+    if (!xl_join_spec(argc, argv, 2, spec, sizeof(spec))) {
+        con_printf("xl: nic spec too long\n");
+        return;
+    }
+    uint32_t next = 0;
+    each_vif(domid, highest, &next);
+    if (xl_vif_parse(spec, &vif, why, sizeof(why)) ||
+        xl_vif_fill_defaults(&vif, 1, next, rdtsc() ^ ((uint64_t)domid << 48), why, sizeof(why)) ||
+        xl_network_attach(domid, &vif, why, sizeof(why)))
+        con_printf("xl: %s\n", why);
+}
+
+struct find {
+    const char *what;       /* a devid or a MAC */
+    char found[16];
+};
+
+static void match(domid_t domid, const char *name, void *arg)
+{
+    struct find *f = arg;
+    char path[96], mac[XL_VIF_MAC_TEXT + 2];
+    uint8_t want[6], have[6];
+    if (f->found[0])
+        return;
+    fmt_snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%s/mac", domid, name);
+    bool by_mac = xl_mac_parse(f->what, want) == 0 && xenstored_read_str(path, mac, sizeof(mac)) == 0 &&
+                  xl_mac_parse(mac, have) == 0 && memcmp(want, have, 6) == 0;
+    if (by_mac || strcmp(name, f->what) == 0)
+        fmt_snprintf(f->found, sizeof(f->found), "%s", name);
+}
+
+void cmd_network_detach(int argc, char **argv)
+{
+    domid_t domid;
+    if (argc != 3) {
+        con_printf("Usage: xl network-detach <Domain> <DevId|mac>\n");
+        return;
+    }
+    if (!xl_resolve_domain(argv[1], &domid)) {
+        con_printf("xl: domain '%s' does not exist\n", argv[1]);
+        return;
+    }
+    struct find f = { .what = argv[2] };
+    each_vif(domid, match, &f);
+    if (!f.found[0]) {
+        con_printf("Error: Device %s not connected.\n", argv[2]);
+        return;
+    }
+    /* No backend to close down yet: both directories go, and the
+     * frontend's xenbus sees its device removed. */
+    char be[VIF_DIR_MAX], fe[VIF_DIR_MAX];
+    fmt_snprintf(be, sizeof(be), "/local/domain/0/backend/vif/%u/%s", domid, f.found);
+    fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%s", domid, f.found);
+    (void)xenstored_rm(be);
+    (void)xenstored_rm(fe);
+}
