@@ -135,6 +135,19 @@ bool xl_join_spec(int argc, char **argv, int first, char *buf, size_t size)
     return true;
 }
 
+void xl_dev_read_text(const char *dir, const char *key, char *buf, size_t cap, const char *dflt)
+{
+    char path[128];
+    fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
+    if (xenstored_read_str(path, buf, cap)) {
+        fmt_snprintf(buf, cap, "%s", dflt);
+        return;
+    }
+    for (char *c = buf; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+}
+
 long xl_dev_read_num(const char *dir, const char *key, long dflt)
 {
     char path[96], v[24];
@@ -158,9 +171,7 @@ static void list_domain(domid_t domid)
         off += n + 1;
         char fe[96], be[96];
         fmt_snprintf(fe, sizeof(fe), "%s/%s", dir, name);
-        fmt_snprintf(be, sizeof(be), "%s/backend", fe);
-        if (xenstored_read_str(be, be, sizeof(be)))
-            be[0] = '\0';
+        xl_dev_read_text(fe, "backend", be, sizeof(be), "");
         /* xl's columns: Vdev BE handle state evt-ch ring-ref BE-path. */
         con_printf("%-5ld %-3ld %-6u %-5ld %-6ld %-8ld %-30s\n", xl_dev_read_num(fe, "virtual-device", -1),
                    xl_dev_read_num(fe, "backend-id", -1), domid, xl_dev_read_num(fe, "state", -1),

@@ -25,6 +25,10 @@ int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char 
  * or not one). */
 long xl_dev_put(const char *dir, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 long xl_dev_read_num(const char *dir, const char *key, long dflt);
+/* dir/key as text for printing, `dflt` if absent: guests may write these
+ * nodes, so bytes outside printable ASCII become '?' (nothing a guest
+ * writes reaches dom0's terminal as a control sequence). */
+void xl_dev_read_text(const char *dir, const char *key, char *buf, size_t cap, const char *dflt);
 /* argv[first..argc) joined with commas into buf, as xl joins the parts of
  * a device spec; false when it does not fit. */
 bool xl_join_spec(int argc, char **argv, int first, char *buf, size_t size);

@@ -135,15 +135,11 @@ static void each_vif(domid_t domid, void (*fn)(domid_t, const char *, void *), v
 
 static void list_one(domid_t domid, const char *name, void *arg)
 {
-    char fe[96], path[112], be[96], mac[XL_VIF_MAC_TEXT + 2];
+    char fe[96], be[96], mac[XL_VIF_MAC_TEXT + 2];
     (void)arg;
     fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%s", domid, name);
-    fmt_snprintf(path, sizeof(path), "%s/backend", fe);
-    if (xenstored_read_str(path, be, sizeof(be)))
-        be[0] = '\0';
-    fmt_snprintf(path, sizeof(path), "%s/mac", fe);
-    if (xenstored_read_str(path, mac, sizeof(mac)))
-        fmt_snprintf(mac, sizeof(mac), "-");
+    xl_dev_read_text(fe, "backend", be, sizeof(be), "");
+    xl_dev_read_text(fe, "mac", mac, sizeof(mac), "-");
     /* xl's columns: Idx BE Mac Addr. handle state evt-ch tx-/rx-ring-ref BE-path. */
     con_printf("%-3s %-2ld %-17s %-6ld %-5ld %-6ld %5ld/%-5ld %-30s\n", name, xl_dev_read_num(fe, "backend-id", -1),
                mac, xl_dev_read_num(fe, "handle", -1), xl_dev_read_num(fe, "state", -1),
