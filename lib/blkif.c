@@ -1,92 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The backend's side of a blkif ring; see lamina/blkif.h.
- *
- * Ordering: read req_prod, then (acquire) the slots it covers; write
- * responses, then (release) rsp_prod, then (full fence) read rsp_event to
- * decide on a notification. Before sleeping, write req_event, full fence,
- * re-read req_prod. On x86 only the full fences are instructions.
+ * The index handling and its ordering are lib/ring_back.c's.
  */
 #include <lamina/blkif.h>
 #include <lamina/string.h>
 
 void blkif_ring_attach(struct blkif_back_ring *r, volatile void *shared, unsigned order)
 {
-    memset(r, 0, sizeof(*r));
-    r->hdr = shared;
+    ring_back_init(&r->core, shared, BLKIF_RING_SLOTS(order));
     r->slots = (volatile union blkif_sring_entry *)((volatile uint8_t *)shared + RING_HEADER_SIZE);
-    r->size = BLKIF_RING_SLOTS(order);
-}
-
-/* Reads and checks the frontend's req_prod. False if it is impossible: the
- * frontend may have produced at most `size` requests beyond the responses
- * we have written, and never fewer than we have already taken. */
-static bool read_req_prod(struct blkif_back_ring *r)
-{
-    RING_IDX prod = r->hdr->req_prod;
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if ((RING_IDX)(prod - r->rsp_prod_pvt) > r->size || (RING_IDX)(prod - r->req_cons) > r->size) {
-        r->broken = true;
-        return false;
-    }
-    r->req_prod_seen = prod;
-    return true;
 }
 
 int blkif_ring_next(struct blkif_back_ring *r, union blkif_sring_entry *out)
 {
-    if (r->broken)
+    struct ring_back *c = &r->core;
+    int res = ring_back_pending(c);
+    if (res == RING_BACK_BROKEN)
         return BLKIF_RING_BROKEN;
-    if (r->req_cons == r->req_prod_seen) {
-        if (!read_req_prod(r))
-            return BLKIF_RING_BROKEN;
-        if (r->req_cons == r->req_prod_seen)
-            return BLKIF_RING_EMPTY;
-    }
-    if ((RING_IDX)(r->req_cons - r->rsp_prod_pvt) >= r->size)
+    if (res == RING_BACK_EMPTY)
+        return BLKIF_RING_EMPTY;
+    if ((RING_IDX)(c->req_cons - c->rsp_prod_pvt) >= c->size)
         return BLKIF_RING_FULL;
-    const volatile uint8_t *src = (const volatile uint8_t *)&r->slots[r->req_cons & (r->size - 1)];
+    const volatile uint8_t *src = (const volatile uint8_t *)&r->slots[c->req_cons & (c->size - 1)];
     uint8_t *dst = (uint8_t *)out;
     for (unsigned i = 0; i < sizeof(*out); i++)
         dst[i] = src[i];
-    r->req_cons++;
+    c->req_cons++;
     return BLKIF_RING_GOT;
 }
 
 void blkif_ring_respond(struct blkif_back_ring *r, uint64_t id, uint8_t op, int16_t status)
 {
-    volatile struct blkif_response *rsp = &r->slots[r->rsp_prod_pvt & (r->size - 1)].rsp;
+    struct ring_back *c = &r->core;
+    volatile struct blkif_response *rsp = &r->slots[c->rsp_prod_pvt & (c->size - 1)].rsp;
     rsp->id = id;
     rsp->operation = op;
     rsp->pad = 0;
     rsp->status = status;
     rsp->pad2 = 0;
-    r->rsp_prod_pvt++;
+    c->rsp_prod_pvt++;
 }
 
 bool blkif_ring_push(struct blkif_back_ring *r)
 {
-    RING_IDX old = r->rsp_prod_pub, new = r->rsp_prod_pvt;
-    if (old == new)
-        return false;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    r->hdr->rsp_prod = new;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    RING_IDX event = r->hdr->rsp_event;
-    r->rsp_prod_pub = new;
-    return ring_needs_notify(old, new, event) != 0;
+    return ring_back_push(&r->core);
 }
 
 bool blkif_ring_final_check(struct blkif_back_ring *r)
 {
-    if (r->broken)
-        return false;
-    if (r->req_cons != r->req_prod_seen)
-        return true;
-    r->hdr->req_event = r->req_cons + 1;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    /* Only a hint: blkif_ring_next() reads and checks the index again. */
-    return r->hdr->req_prod != r->req_cons;
+    return ring_back_final_check(&r->core);
 }
 
 int16_t blkif_parse(const union blkif_sring_entry *req, const struct blkif_limits *lim, struct blkif_io *io)

@@ -29,7 +29,7 @@ static union blkif_sring_entry *slot(RING_IDX i, uint32_t size)
 /* The frontend puts a request in slot `i` (not yet published). */
 static void put_req(RING_IDX i, uint8_t op, uint64_t id, uint64_t sector, unsigned nsegs)
 {
-    union blkif_sring_entry *e = slot(i, ring.size);
+    union blkif_sring_entry *e = slot(i, ring.core.size);
     memset(e, 0, sizeof(*e));
     e->req.operation = op;
     e->req.nr_segments = (uint8_t)nsegs;
@@ -57,7 +57,7 @@ START_TEST(test_sizes)
     ck_assert_uint_eq(ring_slot_count(64 + 111, 112), 0);
     ck_assert_uint_eq(ring_slot_count(64 + 112 * 3, 112), 2);
     fresh(0);
-    ck_assert_uint_eq(ring.size, 32);
+    ck_assert_uint_eq(ring.core.size, 32);
     ck_assert((uintptr_t)ring.slots == (uintptr_t)(page + 64));
 }
 END_TEST
@@ -127,7 +127,7 @@ START_TEST(test_overrun)
     fresh(0);
     hdr()->req_prod = 33;                           /* more than the ring holds */
     ck_assert_int_eq(blkif_ring_next(&ring, &e), BLKIF_RING_BROKEN);
-    ck_assert(ring.broken);
+    ck_assert(ring.core.broken);
 
     fresh(0);
     hdr()->req_prod = 32;                           /* exactly full is fine */
@@ -182,7 +182,7 @@ START_TEST(test_wrap)
     union blkif_sring_entry e;
     RING_IDX start = 0xfffffff0u;
     fresh(0);
-    ring.req_cons = ring.req_prod_seen = ring.rsp_prod_pvt = ring.rsp_prod_pub = start;
+    ring.core.req_cons = ring.core.req_prod_seen = ring.core.rsp_prod_pvt = ring.core.rsp_prod_pub = start;
     hdr()->rsp_prod = start;
     for (unsigned n = 0; n < 100; n++) {
         RING_IDX i = start + n;
@@ -195,7 +195,7 @@ START_TEST(test_wrap)
         ck_assert(blkif_ring_push(&ring));
         ck_assert_uint_eq(hdr()->rsp_prod, i + 1);
     }
-    ck_assert_uint_eq(ring.req_cons, start + 100);
+    ck_assert_uint_eq(ring.core.req_cons, start + 100);
 }
 END_TEST
 
@@ -237,7 +237,7 @@ START_TEST(test_multipage)
 {
     union blkif_sring_entry e;
     fresh(2);
-    ck_assert_uint_eq(ring.size, 128);
+    ck_assert_uint_eq(ring.core.size, 128);
     for (unsigned i = 0; i < 128; i++)
         put_req(i, BLKIF_OP_READ, i, 0, 1);
     hdr()->req_prod = 128;
@@ -449,7 +449,7 @@ START_TEST(test_fuzz_good_frontend)
         unsigned order = rnd() % 3;
         fresh(order);
         RING_IDX start = rnd() % 3 == 0 ? 0xffffff00u + rnd() % 256 : 0;
-        ring.req_cons = ring.req_prod_seen = ring.rsp_prod_pvt = ring.rsp_prod_pub = start;
+        ring.core.req_cons = ring.core.req_prod_seen = ring.core.rsp_prod_pvt = ring.core.rsp_prod_pub = start;
         hdr()->req_prod = hdr()->rsp_prod = start;
         RING_IDX prod = start, answered = start;
         static union blkif_sring_entry sent[128];
@@ -457,25 +457,25 @@ START_TEST(test_fuzz_good_frontend)
         static uint64_t want_id[128];
         for (unsigned step = 0; step < 400; step++) {
             /* Produce a few if there is room. */
-            unsigned n = rnd() % (ring.size + 1);
-            for (unsigned k = 0; k < n && (RING_IDX)(prod - answered) < ring.size; k++, prod++) {
-                union blkif_sring_entry *e = slot(prod, ring.size);
+            unsigned n = rnd() % (ring.core.size + 1);
+            for (unsigned k = 0; k < n && (RING_IDX)(prod - answered) < ring.core.size; k++, prod++) {
+                union blkif_sring_entry *e = slot(prod, ring.core.size);
                 random_request(e, &lim);
-                sent[prod & (ring.size - 1)] = *e;
-                want[prod & (ring.size - 1)] = model_status(e, &lim);
-                want_id[prod & (ring.size - 1)] = e->req.id;
+                sent[prod & (ring.core.size - 1)] = *e;
+                want[prod & (ring.core.size - 1)] = model_status(e, &lim);
+                want_id[prod & (ring.core.size - 1)] = e->req.id;
             }
             hdr()->req_prod = prod;
             hdr()->rsp_event = answered + 1;
             union blkif_sring_entry e;
             int rc;
-            unsigned budget = rnd() % (ring.size + 1);
+            unsigned budget = rnd() % (ring.core.size + 1);
             while (budget-- && (rc = blkif_ring_next(&ring, &e)) == BLKIF_RING_GOT) {
-                FAST_ASSERT(memcmp(&e, &sent[(ring.req_cons - 1) & (ring.size - 1)], sizeof(e)) == 0);
+                FAST_ASSERT(memcmp(&e, &sent[(ring.core.req_cons - 1) & (ring.core.size - 1)], sizeof(e)) == 0);
                 struct blkif_io io;
                 int16_t st = blkif_parse(&e, &lim, &io);
-                FAST_ASSERT_MSG(st == want[(ring.req_cons - 1) & (ring.size - 1)], "status %d want %d op %u",
-                                st, want[(ring.req_cons - 1) & (ring.size - 1)], e.req.operation);
+                FAST_ASSERT_MSG(st == want[(ring.core.req_cons - 1) & (ring.core.size - 1)], "status %d want %d op %u",
+                                st, want[(ring.core.req_cons - 1) & (ring.core.size - 1)], e.req.operation);
                 if (st == BLKIF_RSP_OKAY) {
                     FAST_ASSERT(io.nr_segs <= 11);
                     FAST_ASSERT(io.nr_sectors == 0 || io.sector + io.nr_sectors <= lim.sectors);
@@ -484,15 +484,15 @@ START_TEST(test_fuzz_good_frontend)
                 }
                 blkif_ring_respond(&ring, io.id, io.op, st);
             }
-            FAST_ASSERT(!ring.broken);
+            FAST_ASSERT(!ring.core.broken);
             bool notify = blkif_ring_push(&ring);
             /* The frontend consumes the responses. */
             RING_IDX rp = hdr()->rsp_prod;
             FAST_ASSERT(notify == (rp != answered));
             for (; answered != rp; answered++) {
-                const struct blkif_response *r = &slot(answered, ring.size)->rsp;
-                FAST_ASSERT(r->id == want_id[answered & (ring.size - 1)]);
-                FAST_ASSERT(r->status == want[answered & (ring.size - 1)]);
+                const struct blkif_response *r = &slot(answered, ring.core.size)->rsp;
+                FAST_ASSERT(r->id == want_id[answered & (ring.core.size - 1)]);
+                FAST_ASSERT(r->status == want[answered & (ring.core.size - 1)]);
             }
         }
     }
@@ -535,16 +535,16 @@ START_TEST(test_fuzz_hostile_frontend)
             int rc;
             unsigned taken = 0;
             while ((rc = blkif_ring_next(&ring, &e)) == BLKIF_RING_GOT) {
-                FAST_ASSERT((RING_IDX)(ring.req_cons - ring.rsp_prod_pvt) <= ring.size);
+                FAST_ASSERT((RING_IDX)(ring.core.req_cons - ring.core.rsp_prod_pvt) <= ring.core.size);
                 struct blkif_io io;
                 int16_t st = blkif_parse(&e, &lim, &io);
                 FAST_ASSERT(st == model_status(&e, &lim));
                 if (rnd() % 2)
                     blkif_ring_respond(&ring, io.id, io.op, st);
-                FAST_ASSERT(++taken <= 2 * ring.size);
+                FAST_ASSERT(++taken <= 2 * ring.core.size);
             }
             if (rc == BLKIF_RING_BROKEN) {
-                FAST_ASSERT(ring.broken);
+                FAST_ASSERT(ring.core.broken);
                 FAST_ASSERT(blkif_ring_next(&ring, &e) == BLKIF_RING_BROKEN);
                 broke++;
                 break;

@@ -16,17 +16,12 @@
 #define LAMINA_BLKIF_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <lamina/ring_back.h>
 #include <public/io/blkif.h>
 
 struct blkif_back_ring {
-    volatile struct ring_shared_header *hdr;
+    struct ring_back core;     /* the indices; core.size slots */
     volatile union blkif_sring_entry *slots;
-    uint32_t size;             /* slots, a power of two */
-    RING_IDX req_cons;         /* ours: requests taken */
-    RING_IDX req_prod_seen;    /* the frontend's req_prod as last read and checked */
-    RING_IDX rsp_prod_pvt;     /* ours: responses written */
-    RING_IDX rsp_prod_pub;     /* ours: responses published */
-    bool broken;
 };
 
 /* Results of blkif_ring_next(). */
