@@ -179,22 +179,48 @@ static void list_domain(domid_t domid)
     }
 }
 
-void cmd_block_list(int argc, char **argv)
+void xl_list_domains(int argc, char **argv, const char *usage, const char *header, void (*fn)(domid_t))
 {
     if (argc < 2) {
-        con_printf("Usage: xl block-list <Domain(s)>\n");
+        con_printf("%s\n", usage);
         return;
     }
-    con_printf("%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE", "handle", "state", "evt-ch", "ring-ref",
-               "BE-path");
+    con_printf("%s\n", header);
     for (int i = 1; i < argc; i++) {
         domid_t domid;
         if (!xl_resolve_domain(argv[i], &domid)) {
             con_printf("xl: domain '%s' does not exist\n", argv[i]);
             continue;
         }
-        list_domain(domid);
+        fn(domid);
     }
+}
+
+void cmd_block_list(int argc, char **argv)
+{
+    char header[80];
+    fmt_snprintf(header, sizeof(header), "%-5s %-3s %-6s %-5s %-6s %-8s %-30s", "Vdev", "BE", "handle", "state",
+                 "evt-ch", "ring-ref", "BE-path");
+    xl_list_domains(argc, argv, "Usage: xl block-list <Domain(s)>", header, list_domain);
+}
+
+bool xl_attach_args(int argc, char **argv, int min_argc, const char *usage, const char *what, domid_t *domid,
+                    char *spec, size_t spec_size)
+{
+    *domid = DOMID_INVALID;
+    if (argc < min_argc) {
+        con_printf("%s\n", usage);
+        return false;
+    }
+    if (!xl_resolve_domain(argv[1], domid) || *domid == 0) {
+        con_printf("xl: domain '%s' does not exist%s\n", argv[1], *domid == 0 ? " (or is Domain-0)" : "");
+        return false;
+    }
+    if (!xl_join_spec(argc, argv, 2, spec, spec_size)) {
+        con_printf("xl: %s spec too long\n", what);
+        return false;
+    }
+    return true;
 }
 
 void cmd_block_attach(int argc, char **argv)
@@ -202,18 +228,9 @@ void cmd_block_attach(int argc, char **argv)
     char spec[160] = "", why[160];
     struct xl_disk disk;
     domid_t domid;
-    if (argc < 3) {
-        con_printf("Usage: xl block-attach <Domain> <disk-spec-component(s)>...\n");
+    if (!xl_attach_args(argc, argv, 3, "Usage: xl block-attach <Domain> <disk-spec-component(s)>...", "disk",
+                        &domid, spec, sizeof(spec)))
         return;
-    }
-    if (!xl_resolve_domain(argv[1], &domid) || domid == 0) {
-        con_printf("xl: domain '%s' does not exist%s\n", argv[1], domid == 0 ? " (or is Domain-0)" : "");
-        return;
-    }
-    if (!xl_join_spec(argc, argv, 2, spec, sizeof(spec))) {
-        con_printf("xl: disk spec too long\n");
-        return;
-    }
     if (xl_disk_parse(spec, &disk, why, sizeof(why))) {
         con_printf("xl: %s\n", why);
         return;

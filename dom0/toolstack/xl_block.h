@@ -32,6 +32,14 @@ void xl_dev_read_text(const char *dir, const char *key, char *buf, size_t cap, c
 /* argv[first..argc) joined with commas into buf, as xl joins the parts of
  * a device spec; false when it does not fit. */
 bool xl_join_spec(int argc, char **argv, int first, char *buf, size_t size);
+/* The common start of `xl block-attach` / `network-attach`: argv[1] must
+ * name a domU and argv[2..] join into `spec`; prints xl's message and
+ * returns false otherwise. `min_argc` is 3 when a spec is required. */
+bool xl_attach_args(int argc, char **argv, int min_argc, const char *usage, const char *what, domid_t *domid,
+                    char *spec, size_t spec_size);
+/* `xl block-list` / `network-list`: prints `header`, then calls fn for each
+ * domain argv[1..] names (xl's message for those that do not exist). */
+void xl_list_domains(int argc, char **argv, const char *usage, const char *header, void (*fn)(domid_t));
 
 void cmd_block_list(int argc, char **argv);
 void cmd_block_attach(int argc, char **argv);

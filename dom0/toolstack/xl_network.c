@@ -147,22 +147,17 @@ static void list_one(domid_t domid, const char *name, void *arg)
                xl_dev_read_num(fe, "rx-ring-ref", -1), be);
 }
 
+static void list_domain(domid_t domid)
+{
+    each_vif(domid, list_one, NULL);
+}
+
 void cmd_network_list(int argc, char **argv)
 {
-    if (argc < 2) {
-        con_printf("Usage: xl network-list <Domain(s)>\n");
-        return;
-    }
-    con_printf("%-3s %-2s %-17s %-6s %-5s %-6s %-15s %-30s\n", "Idx", "BE", "Mac Addr.", "handle", "state", "evt-ch",
-               "tx-/rx-ring-ref", "BE-path");
-    for (int i = 1; i < argc; i++) {
-        domid_t domid;
-        if (!xl_resolve_domain(argv[i], &domid)) {
-            con_printf("xl: domain '%s' does not exist\n", argv[i]);
-            continue;
-        }
-        each_vif(domid, list_one, NULL);
-    }
+    char header[96];
+    fmt_snprintf(header, sizeof(header), "%-3s %-2s %-17s %-6s %-5s %-6s %-15s %-30s", "Idx", "BE", "Mac Addr.",
+                 "handle", "state", "evt-ch", "tx-/rx-ring-ref", "BE-path");
+    xl_list_domains(argc, argv, "Usage: xl network-list <Domain(s)>", header, list_domain);
 }
 
 static void highest(domid_t domid, const char *name, void *arg)
@@ -178,19 +173,10 @@ void cmd_network_attach(int argc, char **argv)
 {
     char spec[256] = "", why[XL_VIF_ERR_MAX];
     struct xl_vif vif;
-    domid_t domid = DOMID_INVALID;
-    if (argc < 2) {
-        con_printf("Usage: xl network-attach <Domain> [<nic-spec-component(s)>]...\n");
+    domid_t domid;
+    if (!xl_attach_args(argc, argv, 2, "Usage: xl network-attach <Domain> [<nic-spec-component(s)>]...", "nic",
+                        &domid, spec, sizeof(spec)))
         return;
-    }
-    if (!xl_resolve_domain(argv[1], &domid) || domid == 0) {
-        con_printf("xl: domain '%s' does not exist%s\n", argv[1], domid == 0 ? " (or is Domain-0)" : "");
-        return;
-    }
-    if (!xl_join_spec(argc, argv, 2, spec, sizeof(spec))) {
-        con_printf("xl: nic spec too long\n");
-        return;
-    }
     uint32_t next = 0;
     each_vif(domid, highest, &next);
     if (xl_vif_parse(spec, &vif, why, sizeof(why)) ||

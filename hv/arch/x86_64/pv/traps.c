@@ -477,7 +477,6 @@ static void deliver_failsafe(struct vcpu *v, struct cpu_regs *regs)
     if (!v->failsafe_callback)
         return;
     const uint64_t segs[4] = { v->ds, v->es, v->fs, v->gs };
-    v->ds = v->es = v->fs = v->gs = 0;
     create_bounce_frame(v, regs, v->failsafe_callback, segs, 4, v->failsafe_masks);
 }
 
