@@ -6,6 +6,7 @@
  * `disk = [...]` in xl.cfg through xlcfg_domain.
  */
 #include "unit.h"
+#include "xlcfg_domain.h"
 #include <lamina/xl_disk.h>
 #include <lamina/xlcfg.h>
 #include <stdio.h>
@@ -109,17 +110,6 @@ START_TEST(test_vdev_numbers)
     ck_assert_int_eq(xl_vdev_to_devid("99999999999999999999"), -1);
 }
 END_TEST
-
-static struct xlcfg cfg;
-static struct xl_domain_config dom;
-static struct xlcfg_error cerr;
-
-static int domain_from(const char *text)
-{
-    xlcfg_init(&cfg);
-    ck_assert_msg(xlcfg_parse(&cfg, text, strlen(text), &cerr) == 0, "%s", cerr.msg);
-    return xlcfg_domain(&cfg, &dom, &cerr);
-}
 
 START_TEST(test_config)
 {

@@ -5,6 +5,7 @@
  * 00:16:3e range, devid numbering, and `vif = [...]` through xlcfg_domain.
  */
 #include "unit.h"
+#include "xlcfg_domain.h"
 #include <lamina/xl_vif.h>
 #include <lamina/xlcfg.h>
 #include <stdio.h>
@@ -149,17 +150,6 @@ START_TEST(test_devids)
     ck_assert_msg(strstr(err, "no devid left"), "%s", err);
 }
 END_TEST
-
-static struct xlcfg cfg;
-static struct xl_domain_config dom;
-static struct xlcfg_error cerr;
-
-static int domain_from(const char *text)
-{
-    xlcfg_init(&cfg);
-    ck_assert_msg(xlcfg_parse(&cfg, text, strlen(text), &cerr) == 0, "%s", cerr.msg);
-    return xlcfg_domain(&cfg, &dom, &cerr);
-}
 
 START_TEST(test_config)
 {
