@@ -2,6 +2,7 @@
 # apt-get download (tools/fetch-debs.sh) at build time, never committed:
 #   $(DEBIAN_DIR)/vmlinuz          linux-image-amd64's kernel (bzImage, XZ)
 #   $(DEBIAN_DIR)/initramfs.cpio.gz busybox-static + guests/debian/init + pvbench + ldt_test + blkbench
+#                                  + nettool
 #                                  + the block, net and virtio modules below
 #   $(DEBIAN_DIR)/pvgrub.elf       grub-mkimage -O x86_64-xen with pvgrub.cfg embedded
 #                                  (GRUB runs it line by line: no comments in that file)
@@ -31,6 +32,10 @@ $(DEBIAN_DIR)/blkbench: guests/debian/blkbench.c
 	@mkdir -p $(@D)
 	@$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
+$(DEBIAN_DIR)/nettool: guests/debian/nettool.c
+	@mkdir -p $(@D)
+	@$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
 # Kernel modules the block tests load with busybox insmod, in dependency
 # order (from each module's .modinfo depends=; the deb has no modules.dep):
 # ext4 needs crc16, mbcache and jbd2, and the crc32c hash for its checksums;
@@ -42,20 +47,25 @@ DEBIAN_NET_MODULES := drivers/net/xen-netfront
 # all modules in Debian's kernel, listed in /lib/modules/order-virtio.
 DEBIAN_VIRTIO_MODULES := drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
     drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk
+# virtio-net for bench/netbench.py's native run (/lib/modules/order-virtio-net):
+# the virtio core above, then virtio_net and what it depends on.
+DEBIAN_VIRTIO_NET_MODULES := $(filter-out drivers/block/virtio_blk,$(DEBIAN_VIRTIO_MODULES)) \
+    net/core/failover drivers/net/net_failover drivers/net/virtio_net
 
 $(DEBIAN_DIR)/initramfs.cpio.gz: $(DEBIAN_DEBS) guests/debian/init $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/ldt_test \
-    $(DEBIAN_DIR)/blkbench $(DEBIAN_DIR)/vmlinuz guests/debian/debian.mk
+    $(DEBIAN_DIR)/blkbench $(DEBIAN_DIR)/nettool $(DEBIAN_DIR)/vmlinuz guests/debian/debian.mk
 	@rm -rf $(DEBIAN_DIR)/rootfs $(DEBIAN_DIR)/bb && mkdir -p $(DEBIAN_DIR)/rootfs/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,mnt,lib/modules} $(DEBIAN_DIR)/bb
 	@dpkg-deb -x $$(ls $(BUILD)/debs/busybox-static_*.deb | head -1) $(DEBIAN_DIR)/bb
 	@cp $(DEBIAN_DIR)/bb/bin/busybox $(DEBIAN_DIR)/rootfs/bin/
-	@for m in $(DEBIAN_MODULES) $(DEBIAN_NET_MODULES) $(DEBIAN_VIRTIO_MODULES); do \
+	@for m in $(sort $(DEBIAN_MODULES) $(DEBIAN_NET_MODULES) $(DEBIAN_VIRTIO_MODULES) $(DEBIAN_VIRTIO_NET_MODULES)); do \
 	    cp $$(ls -d $(DEBIAN_DIR)/x/lib/modules/*/kernel | head -1)/$$m.ko $(DEBIAN_DIR)/rootfs/lib/modules/ || exit 1; \
 	done
 	@printf '%s\n' $(notdir $(DEBIAN_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order
 	@printf '%s\n' $(notdir $(DEBIAN_VIRTIO_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order-virtio
 	@printf '%s\n' $(notdir $(DEBIAN_NET_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order-net
+	@printf '%s\n' $(notdir $(DEBIAN_VIRTIO_NET_MODULES)) > $(DEBIAN_DIR)/rootfs/lib/modules/order-virtio-net
 	@cp guests/debian/init $(DEBIAN_DIR)/rootfs/init && chmod +x $(DEBIAN_DIR)/rootfs/init
-	@cp $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/ldt_test $(DEBIAN_DIR)/blkbench $(DEBIAN_DIR)/rootfs/bin/
+	@cp $(DEBIAN_DIR)/pvbench $(DEBIAN_DIR)/ldt_test $(DEBIAN_DIR)/blkbench $(DEBIAN_DIR)/nettool $(DEBIAN_DIR)/rootfs/bin/
 	@cd $(DEBIAN_DIR)/rootfs && find . | cpio -o -H newc --quiet | gzip -9 > ../initramfs.cpio.gz
 	@echo "  CPIO    $@"
 
