@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Virtual network interfaces in the toolstack; see xl_network.h. */
 #include <stdarg.h>
-#include <lamina/blkback.h>
+#include <lamina/xenbus_back.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
 #include <guest/runtime.h>
@@ -165,7 +165,7 @@ static void highest(domid_t domid, const char *name, void *arg)
     uint32_t *next = arg;
     uint64_t n;
     (void)domid;
-    if (blkback_parse_uint(name, XL_VIF_DEVID_MAX, &n) && n + 1 > *next)
+    if (xenbus_parse_uint(name, XL_VIF_DEVID_MAX, &n) && n + 1 > *next)
         *next = (uint32_t)n + 1;
 }
 

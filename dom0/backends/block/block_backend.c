@@ -90,7 +90,7 @@ static volatile void *op_map_ring(void *ctx, struct blkback *b, grant_ref_t ref,
         .host_addr = (uint64_t)(uintptr_t)va,
         .flags = GNTMAP_host_map,
         .ref = ref,
-        .dom = b->domid,
+        .dom = b->xb.domid,
     };
     *rc = hyp_grant_table_op(GNTTABOP_map_grant_ref, &op, 1);
     if (*rc)
@@ -113,7 +113,7 @@ static void op_unmap_ring(void *ctx, struct blkback *b)
     };
     long rc = hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &op, 1);
     if (rc || op.status != GNTST_okay)
-        con_printf("blkback: d%u vbd %u: unmapping the ring failed (%ld/%d)\n", b->domid, b->devid, rc,
+        con_printf("blkback: d%u vbd %u: unmapping the ring failed (%ld/%d)\n", b->xb.domid, b->xb.devid, rc,
                    op.status);
 }
 
@@ -127,7 +127,7 @@ static void on_ring_event(unsigned port, void *data)
 static long op_bind(void *ctx, struct blkback *b, uint32_t remote_port)
 {
     (void)ctx;
-    long port = evtchn_bind_interdomain(b->domid, remote_port);
+    long port = evtchn_bind_interdomain(b->xb.domid, remote_port);
     if (port <= 0)
         return port < 0 ? port : -XEN_EINVAL;
     evtchn_set_handler((unsigned)port, on_ring_event, vbd_of(b));
@@ -160,7 +160,7 @@ static long op_copy(void *ctx, struct blkback *b, const struct blkback_copy *c, 
     for (unsigned i = 0; i < n; i++) {
         unsigned page = (unsigned)(((uintptr_t)c[i].buf - (uintptr_t)data_buf) / 4096);
         struct gnttab_copy_ptr local = { .domid = DOMID_SELF, .offset = c[i].offset };
-        struct gnttab_copy_ptr guest = { .domid = b->domid, .offset = c[i].offset };
+        struct gnttab_copy_ptr guest = { .domid = b->xb.domid, .offset = c[i].offset };
         local.u.gmfn = data_mfn[page];
         guest.u.ref = c[i].gref;
         ops[i] = (struct gnttab_copy){
@@ -218,7 +218,7 @@ void block_backend_init(void)
 static struct vbd *find(domid_t domid, uint32_t devid)
 {
     for (unsigned i = 0; i < BLOCK_BACKEND_MAX; i++)
-        if (vbds[i].in_use && vbds[i].be.domid == domid && vbds[i].be.devid == devid)
+        if (vbds[i].in_use && vbds[i].be.xb.domid == domid && vbds[i].be.xb.devid == devid)
             return &vbds[i];
     return NULL;
 }
@@ -232,7 +232,7 @@ bool block_backend_target_busy(const char *target, bool writable, domid_t except
 {
     for (unsigned i = 0; i < BLOCK_BACKEND_MAX; i++) {
         const struct vbd *v = &vbds[i];
-        if (v->in_use && v->be.domid != except && strcmp(v->target, target) == 0 &&
+        if (v->in_use && v->be.xb.domid != except && strcmp(v->target, target) == 0 &&
             (writable || v->be.writable))
             return true;
     }
@@ -268,7 +268,7 @@ long block_backend_detach(domid_t domid, uint32_t devid)
     if (!v)
         return -XEN_ENOENT;
     blkback_detach(&v->be);
-    if (v->be.removed)
+    if (v->be.xb.removed)
         v->in_use = false;
     else
         v->detach_deadline = pvclock_now_ns() + BLOCK_BACKEND_DETACH_NS;
@@ -279,7 +279,7 @@ void block_backend_remove_domain(domid_t domid)
 {
     for (unsigned i = 0; i < BLOCK_BACKEND_MAX; i++) {
         struct vbd *v = &vbds[i];
-        if (v->in_use && v->be.domid == domid) {
+        if (v->in_use && v->be.xb.domid == domid) {
             blkback_remove(&v->be);
             v->in_use = false;
         }
@@ -305,19 +305,19 @@ void block_backend_poll(void)
             continue;
         if (changed)
             blkback_changed(&v->be);
-        if (v->detach_deadline && !v->be.removed) {
+        if (v->detach_deadline && !v->be.xb.removed) {
             now = now ? now : pvclock_now_ns();
             if (now >= v->detach_deadline) {
-                con_printf("blkback: d%u vbd %u: the frontend did not close; removed\n", v->be.domid,
-                           v->be.devid);
+                con_printf("blkback: d%u vbd %u: the frontend did not close; removed\n", v->be.xb.domid,
+                           v->be.xb.devid);
                 blkback_remove(&v->be);
             }   /* else the periodic tick brings us back to check */
         }
-        if (v->be.removed) {
+        if (v->be.xb.removed) {
             v->in_use = false;
             continue;
         }
-        if ((events && v->event) || v->be.state == XenbusStateConnected) {
+        if ((events && v->event) || v->be.xb.state == XenbusStateConnected) {
             v->event = false;
             unsigned res = blkback_serve(&v->be);
             if (res & BLKBACK_AGAIN)
