@@ -22,10 +22,9 @@ about the numbers.
 import argparse
 import os
 import re
-import statistics
 import subprocess
 
-from pvbench import Qemu, debian_dir, lamina_args
+from pvbench import Qemu, debian_dir, lamina_args, ratio_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIELDS = ["seq_write_mibs", "seq_read_mibs", "rand_write_iops", "rand_write_lat_us",
@@ -94,16 +93,7 @@ def main():
     finally:
         if os.path.exists(img):
             os.unlink(img)
-    print()
-    print("%-18s %26s %26s %8s" % ("metric", "native min/median/max", "Lamina domU min/median/max", "ratio"))
-    for f in FIELDS:
-        n = [r[f] for r in native]
-        line = "%-18s %9.4g/%7.4g/%8.4g" % (f, min(n), statistics.median(n), max(n))
-        if domu:
-            d = [r[f] for r in domu]
-            line += " %9.4g/%7.4g/%8.4g %7.3fx" % (min(d), statistics.median(d), max(d),
-                                                  statistics.median(d) / statistics.median(n))
-        print(line)
+    ratio_table(FIELDS, native, domu)
     print("(ratio = domU median / native median: below 1 is slower for MiB/s and IOPS, above 1 is slower for latency)")
 
 

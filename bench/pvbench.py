@@ -92,6 +92,21 @@ def debian_dir(build):
     return debian
 
 
+def ratio_table(fields, native, domu, width=18):
+    """Prints, per field, min/median/max of the native and the domU rounds
+    (dicts by field) and the ratio of the medians (domU / native)."""
+    print()
+    print("%-*s %26s %26s %8s" % (width, "metric", "native min/median/max", "Lamina domU min/median/max", "ratio"))
+    for f in fields:
+        n = [r[f] for r in native]
+        line = "%-*s %9.4g/%7.4g/%8.4g" % (width, f, min(n), statistics.median(n), max(n))
+        if domu:
+            d = [r[f] for r in domu]
+            line += " %9.4g/%7.4g/%8.4g %7.3fx" % (min(d), statistics.median(d), max(d),
+                                                  statistics.median(d) / statistics.median(n))
+        print(line)
+
+
 def run_domu(build, timeout):
     q = Qemu(lamina_args(build))
     try:
