@@ -174,7 +174,8 @@ def lamina(build, args, kind):
         q.send("vswitch\n")
         q.wait_for(r"vswitch: .*\n", args.timeout, start=mark)
         text = q.out.decode(errors="replace").replace("\r", "")
-        for line in text[mark:].splitlines() + [l for l in text.splitlines() if "netback: " in l]:
+        counters = q.out[mark:].decode(errors="replace").replace("\r", "").splitlines()
+        for line in counters + [l for l in text.splitlines() if "netback: " in l]:
             if line.startswith(("port ", "vswitch: ")) or "netback: " in line:
                 print("  %s: %s" % (kind, line), flush=True)
         return parse(text, args, kind)
