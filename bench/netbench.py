@@ -175,8 +175,8 @@ def lamina(build, args, kind):
         q.wait_for(r"vswitch: .*\n", args.timeout, start=mark)
         text = q.out.decode(errors="replace").replace("\r", "")
         counters = q.out[mark:].decode(errors="replace").replace("\r", "").splitlines()
-        for line in counters + [l for l in text.splitlines() if "netback: " in l]:
-            if line.startswith(("port ", "vswitch: ")) or "netback: " in line:
+        for line in counters + [l for l in text.splitlines() if re.search(r"netback: d\d+ vif", l)]:
+            if line.startswith(("port ", "vswitch: ", "netback: ")) or re.search(r"netback: d\d+ vif", line):
                 print("  %s: %s" % (kind, line), flush=True)
         return parse(text, args, kind)
     finally:
