@@ -56,6 +56,7 @@ static volatile bool xs_changed, ring_event;
 static bool work_left, rx_pending, ready, vmap_ready;
 static uint64_t first_slot;
 static unsigned rr_next;               /* the vif served first in the next pass */
+static uint64_t nr_passes, nr_notifies;
 
 static struct vif *vif_of(struct netback *nb)
 {
@@ -124,6 +125,7 @@ static void op_notify(void *ctx, struct netback *nb, unsigned port)
 {
     (void)ctx;
     (void)nb;
+    nr_notifies++;
     evtchn_send(port);
 }
 
@@ -361,6 +363,7 @@ void net_backend_poll(void)
     xs_changed = ring_event = false;
     work_left = false;
     bool again = false;
+    nr_passes++;
     lifecycle(changed);
     if (uplink)
         netdev_poll(uplink);
@@ -433,4 +436,5 @@ void net_backend_cmd_vswitch(int argc, char **argv)
     }
     con_printf("vswitch: %u ports, %u learned, runts %lu hairpin %lu\n", ports, learned(),
                (unsigned long)sw.runts, (unsigned long)sw.hairpin);
+    con_printf("netback: %lu passes, %lu notifications\n", (unsigned long)nr_passes, (unsigned long)nr_notifies);
 }
