@@ -6,84 +6,19 @@
  * is not offered (multi-page) is refused, and the ring itself goes through
  * lib/blkif.
  */
-#include <stdarg.h>
 #include <lamina/blkback.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
 #include <public/errno.h>
 
-#define VALUE_MAX 32
-
-static void note(struct blkback *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct blkback *b, const char *fmt, ...)
+static struct blkback *of(struct xenbus_back *xb)
 {
-    char msg[160], line[192];
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fmt_snprintf(line, sizeof(line), "blkback: d%u vbd %u: %s", b->domid, b->devid, msg);
-    if (b->ops->log)
-        b->ops->log(b->ctx, line);
+    return (struct blkback *)((char *)xb - __builtin_offsetof(struct blkback, xb));
 }
 
-bool blkback_parse_uint(const char *s, uint64_t max, uint64_t *out)
+static void disconnect(struct xenbus_back *xb)
 {
-    uint64_t v = 0;
-    if (!*s || (s[0] == '0' && s[1]))
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-static long read_node(struct blkback *b, const char *dir, const char *key, char *buf, size_t cap)
-{
-    char path[BLKBACK_PATH_MAX + 32];
-    fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
-    long rc = b->ops->read(b->ctx, path, buf, cap);
-    if (rc)
-        buf[0] = '\0';
-    return rc;
-}
-
-static long write_node(struct blkback *b, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static long write_node(struct blkback *b, const char *key, const char *fmt, ...)
-{
-    char path[BLKBACK_PATH_MAX + 32], value[VALUE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(value, sizeof(value), fmt, ap);
-    va_end(ap);
-    fmt_snprintf(path, sizeof(path), "%s/%s", b->be, key);
-    return b->ops->write(b->ctx, path, value);
-}
-
-/* A number from the frontend's directory; false if missing or bad. */
-static bool read_fe_uint(struct blkback *b, const char *key, uint64_t max, uint64_t *out)
-{
-    char v[VALUE_MAX];
-    return read_node(b, b->fe, key, v, sizeof(v)) == 0 && blkback_parse_uint(v, max, out);
-}
-
-static void switch_state(struct blkback *b, uint8_t state)
-{
-    if (b->state == state)
-        return;
-    b->state = state;
-    write_node(b, "state", "%u", state);
-}
-
-static void disconnect(struct blkback *b)
-{
+    struct blkback *b = of(xb);
     if (b->local_port) {
         b->ops->unbind(b->ctx, b, b->local_port);
         b->local_port = 0;
@@ -95,171 +30,107 @@ static void disconnect(struct blkback *b)
     }
 }
 
-/* The frontend's details: returns 0, or -1 after logging why. */
-static int connect_ring(struct blkback *b)
+/* What blkfront reads once we are Connected. */
+static long write_connect_nodes(struct blkback *b)
 {
-    char proto[VALUE_MAX];
+    unsigned info = (b->writable ? 0 : VDISK_READONLY) | (b->cdrom ? VDISK_CDROM : 0);
+    long rc = xenbus_back_write(&b->xb, "sectors", "%lu", (unsigned long)b->disk->sectors);
+    if (!rc)
+        rc = xenbus_back_write(&b->xb, "info", "%u", info);
+    if (!rc)
+        rc = xenbus_back_write(&b->xb, "sector-size", "%u", BLKIF_SECTOR_SIZE);
+    if (!rc)
+        rc = xenbus_back_write(&b->xb, "physical-sector-size", "%u", BLKIF_SECTOR_SIZE);
+    return rc;
+}
+
+/* The frontend's details: returns 0, or -1 after logging why. */
+static int connect(struct xenbus_back *xb)
+{
+    struct blkback *b = of(xb);
+    char proto[XENBUS_BACK_VALUE_MAX];
     uint64_t ref, port, order;
-    long rc = read_node(b, b->fe, "protocol", proto, sizeof(proto));
+    long rc = xenbus_back_read(xb, xb->fe, "protocol", proto, sizeof(proto));
     if (rc == 0 && strcmp(proto, XEN_IO_PROTO_ABI_X86_64) != 0) {
-        note(b, "protocol '%s' is not supported (only " XEN_IO_PROTO_ABI_X86_64 ")", proto);
+        xenbus_back_note(xb, "protocol '%s' is not supported (only " XEN_IO_PROTO_ABI_X86_64 ")", proto);
         return -1;
     }
-    if (read_fe_uint(b, "ring-page-order", 255, &order) && order != 0) {
-        note(b, "ring-page-order %lu was not offered", (unsigned long)order);
+    if (xenbus_back_read_fe_uint(xb, "ring-page-order", 255, &order) && order != 0) {
+        xenbus_back_note(xb, "ring-page-order %lu was not offered", (unsigned long)order);
         return -1;
     }
-    if (!read_fe_uint(b, "ring-ref", UINT32_MAX, &ref) && !read_fe_uint(b, "ring-ref0", UINT32_MAX, &ref)) {
-        note(b, "no valid ring-ref from the frontend");
+    if (!xenbus_back_read_fe_uint(xb, "ring-ref", UINT32_MAX, &ref) &&
+        !xenbus_back_read_fe_uint(xb, "ring-ref0", UINT32_MAX, &ref)) {
+        xenbus_back_note(xb, "no valid ring-ref from the frontend");
         return -1;
     }
-    if (!read_fe_uint(b, "event-channel", UINT32_MAX, &port) || port == 0) {
-        note(b, "no valid event-channel from the frontend");
+    if (!xenbus_back_read_fe_uint(xb, "event-channel", UINT32_MAX, &port) || port == 0) {
+        xenbus_back_note(xb, "no valid event-channel from the frontend");
         return -1;
     }
     b->ring_page = b->ops->map_ring(b->ctx, b, (grant_ref_t)ref, &rc);
     if (!b->ring_page) {
-        note(b, "cannot map ring-ref %lu (%ld)", (unsigned long)ref, rc);
+        xenbus_back_note(xb, "cannot map ring-ref %lu (%ld)", (unsigned long)ref, rc);
         return -1;
     }
     b->ring_mapped = true;
     blkif_ring_attach(&b->ring, b->ring_page, 0);
     rc = b->ops->bind(b->ctx, b, (uint32_t)port);
     if (rc <= 0) {
-        note(b, "cannot bind event-channel %lu (%ld)", (unsigned long)port, rc);
-        disconnect(b);
+        xenbus_back_note(xb, "cannot bind event-channel %lu (%ld)", (unsigned long)port, rc);
+        disconnect(xb);
         return -1;
     }
     b->local_port = (unsigned)rc;
+    if (write_connect_nodes(b)) {
+        disconnect(xb);
+        return -1;
+    }
+    /* Requests may be waiting already. */
+    b->ops->notify(b->ctx, b, b->local_port);
     return 0;
-}
-
-/* What blkfront reads once we are Connected. */
-static long write_connect_nodes(struct blkback *b)
-{
-    unsigned info = (b->writable ? 0 : VDISK_READONLY) | (b->cdrom ? VDISK_CDROM : 0);
-    long rc = write_node(b, "sectors", "%lu", (unsigned long)b->disk->sectors);
-    if (!rc)
-        rc = write_node(b, "info", "%u", info);
-    if (!rc)
-        rc = write_node(b, "sector-size", "%u", BLKIF_SECTOR_SIZE);
-    if (!rc)
-        rc = write_node(b, "physical-sector-size", "%u", BLKIF_SECTOR_SIZE);
-    return rc;
 }
 
 long blkback_probe(struct blkback *b, const struct blkback_ops *ops, void *ctx, domid_t domid, uint32_t devid,
                    struct blk_target *disk, bool writable, bool cdrom, uint8_t (*buf)[4096])
 {
     memset(b, 0, sizeof(*b));
+    const struct xenbus_back_store store = { .read = ops->read, .write = ops->write, .rm = ops->rm, .log = ops->log };
+    xenbus_back_init(&b->xb, &store, ctx, "blkback", "vbd", domid, devid);
+    b->xb.connect = connect;
+    b->xb.disconnect = disconnect;
     b->ops = ops;
     b->ctx = ctx;
-    b->domid = domid;
-    b->devid = devid;
     b->disk = disk;
     b->writable = writable && !disk->read_only;
     b->cdrom = cdrom;
-    b->online = true;
     b->buf = buf;
-    b->state = XenbusStateInitialising;
-    fmt_snprintf(b->be, sizeof(b->be), "/local/domain/0/backend/vbd/%u/%u", domid, devid);
-    fmt_snprintf(b->fe, sizeof(b->fe), "/local/domain/%u/device/vbd/%u", domid, devid);
-    long rc = write_node(b, "feature-flush-cache", "1");
+    long rc = xenbus_back_write(&b->xb, "feature-flush-cache", "1");
     if (!rc)
-        rc = write_node(b, "feature-barrier", "0");
+        rc = xenbus_back_write(&b->xb, "feature-barrier", "0");
     if (!rc)
-        rc = write_node(b, "feature-discard", "0");
+        rc = xenbus_back_write(&b->xb, "feature-discard", "0");
     if (!rc)
-        rc = write_node(b, "feature-persistent", "0");
+        rc = xenbus_back_write(&b->xb, "feature-persistent", "0");
     if (rc)
         return rc;
-    switch_state(b, XenbusStateInitWait);
-    blkback_changed(b);
+    xenbus_back_start(&b->xb);
     return 0;
-}
-
-static void finish_removal(struct blkback *b)
-{
-    disconnect(b);
-    switch_state(b, XenbusStateClosed);
-    b->ops->rm(b->ctx, b->be);
-    b->ops->rm(b->ctx, b->fe);
-    b->removed = true;
-}
-
-/* Cut off: the frontend gave bad details or broke its ring. */
-static void fail(struct blkback *b)
-{
-    disconnect(b);
-    switch_state(b, XenbusStateClosing);
 }
 
 void blkback_changed(struct blkback *b)
 {
-    if (b->removed)
-        return;
-    char v[VALUE_MAX];
-    uint64_t fe_state = XenbusStateUnknown;
-    if (read_node(b, b->fe, "state", v, sizeof(v)) != 0 || !blkback_parse_uint(v, 255, &fe_state))
-        fe_state = XenbusStateUnknown;
-    switch (fe_state) {
-    case XenbusStateInitialising:
-        if (b->state == XenbusStateClosed && b->online) {
-            note(b, "frontend reconnecting");
-            switch_state(b, XenbusStateInitWait);
-        }
-        break;
-    case XenbusStateInitialised:
-    case XenbusStateConnected:
-        /* Connect once per InitWait: after a failure we stay Closing until
-         * the frontend closes and starts over. */
-        if (b->state != XenbusStateInitWait || !b->online)
-            break;
-        disconnect(b);
-        if (connect_ring(b) || write_connect_nodes(b)) {
-            fail(b);
-            break;
-        }
-        switch_state(b, XenbusStateConnected);
-        /* Requests may be waiting already. */
-        b->ops->notify(b->ctx, b, b->local_port);
-        break;
-    case XenbusStateClosing:
-        switch_state(b, XenbusStateClosing);
-        break;
-    case XenbusStateClosed:
-    case XenbusStateUnknown:
-    default:                    /* gone, or a state a frontend never writes */
-        disconnect(b);
-        if (!b->online) {
-            finish_removal(b);
-            break;
-        }
-        if (b->state != XenbusStateInitWait || fe_state == XenbusStateClosed)
-            switch_state(b, XenbusStateClosed);
-        break;
-    }
+    xenbus_back_changed(&b->xb);
 }
 
 void blkback_detach(struct blkback *b)
 {
-    if (b->removed)
-        return;
-    b->online = false;
-    write_node(b, "online", "0");
-    if (b->state == XenbusStateConnected) {
-        switch_state(b, XenbusStateClosing);
-        return;
-    }
-    finish_removal(b);
+    xenbus_back_detach(&b->xb);
 }
 
 void blkback_remove(struct blkback *b)
 {
-    if (b->removed)
-        return;
-    b->online = false;
-    finish_removal(b);
+    xenbus_back_remove(&b->xb);
 }
 
 /* Reads or writes the runs of sectors of a checked request between the
@@ -318,7 +189,7 @@ static int16_t serve_one(struct blkback *b, const struct blkif_io *io)
 
 unsigned blkback_serve(struct blkback *b)
 {
-    if (b->state != XenbusStateConnected || !b->ring_mapped)
+    if (b->xb.state != XenbusStateConnected || !b->ring_mapped)
         return 0;
     struct blkif_limits lim = { .sectors = b->disk->sectors, .writable = b->writable, .flush = true };
     unsigned result = 0, served = 0;
@@ -330,8 +201,8 @@ unsigned blkback_serve(struct blkback *b)
         }
         int rc = blkif_ring_next(&b->ring, &req);
         if (rc == BLKIF_RING_BROKEN) {
-            note(b, "the frontend broke its ring (bad indices); disconnected");
-            fail(b);
+            xenbus_back_note(&b->xb, "the frontend broke its ring (bad indices); disconnected");
+            xenbus_back_fail(&b->xb);
             return result | BLKBACK_BROKEN;
         }
         if (rc == BLKIF_RING_EMPTY) {

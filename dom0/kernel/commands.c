@@ -3,6 +3,7 @@
 #include <guest/hypercall.h>
 #include <guest/pvclock.h>
 #include <guest/runtime.h>
+#include "../backends/net/net_backend.h"
 #include "blk_cmd.h"
 #include "net_cmd.h"
 #include "clock.h"
@@ -97,5 +98,6 @@ const struct shell_command shell_commands[] = {
     { "blk", "blk read|write|flush DEV ...: sector I/O on a disk ('blk' for usage)", cmd_blk },
     { "netif", "list network devices: MAC, link, counters", cmd_netif },
     { "arping", "arping [DEV [TARGET [SOURCE]]]: ARP request, print the reply's MAC", cmd_arping },
+    { "vswitch", "the virtual switch's ports (vifs, uplink) and counters", net_backend_cmd_vswitch },
     { NULL, NULL, NULL },
 };

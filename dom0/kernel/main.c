@@ -20,6 +20,7 @@
 #include "../xenstored/xenstored.h"
 #include "../backends/console/console_backend.h"
 #include "../backends/block/block_backend.h"
+#include "../backends/net/net_backend.h"
 
 #define POLL_PERIOD_NS (100ULL * 1000 * 1000)
 #define FOREVER_NS (~0ULL >> 2)
@@ -40,7 +41,15 @@ static void on_wake(unsigned port, void *data)
 static bool is_woken(void *arg)
 {
     (void)arg;
-    return woken || console_backend_has_work() || xenstored_pending() || block_backend_has_work();
+    return woken || console_backend_has_work() || xenstored_pending() || block_backend_has_work() ||
+           net_backend_has_work();
+}
+
+/* xenstored's one hook, for both backends (each only sets flags). */
+static void on_store_change(const char *path, size_t len)
+{
+    block_backend_store_changed(path, len);
+    net_backend_store_changed(path, len);
 }
 
 static void bind_wakeup(unsigned virq, const char *name, volatile bool *flag)
@@ -82,6 +91,8 @@ static void setup(void)
         }
     }
     block_backend_init();
+    net_backend_init();
+    xenstored_set_change_hook(on_store_change);
     struct vcpu_set_periodic_timer period = { .period_ns = POLL_PERIOD_NS };
     rc = hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &period);
     if (rc)
@@ -109,6 +120,7 @@ void kernel_main(void)
         xenstored_poll();
         block_backend_poll();
         netdev_poll_all();
+        net_backend_poll();
         long n = con_read(buf, sizeof(buf));
         if (n > 0) {
             size_t used = console_backend_input(buf, (size_t)n);
@@ -116,6 +128,7 @@ void kernel_main(void)
                 shell_input(buf[i]);
             continue;
         }
+        net_backend_arm_timer();
         block_until(is_woken, NULL, FOREVER_NS);
     }
 }

@@ -153,7 +153,7 @@ long xl_dev_read_num(const char *dir, const char *key, long dflt)
     char path[96], v[24];
     uint64_t n;
     fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
-    if (xenstored_read_str(path, v, sizeof(v)) || !blkback_parse_uint(v, INT32_MAX, &n))
+    if (xenstored_read_str(path, v, sizeof(v)) || !xenbus_parse_uint(v, INT32_MAX, &n))
         return dflt;
     return (long)n;
 }

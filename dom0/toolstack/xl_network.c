@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Virtual network interfaces in the toolstack; see xl_network.h. */
 #include <stdarg.h>
-#include <lamina/blkback.h>
+#include <lamina/xenbus_back.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
 #include <guest/runtime.h>
 #include "../kernel/console.h"
 #include "../xenstored/xenstored.h"
+#include "../backends/net/net_backend.h"
 #include "domctl.h"
 #include "xl.h"
 #include "xl_block.h"
@@ -79,14 +80,6 @@ int xl_network_attach(domid_t domid, const struct xl_vif *vif, char *why, size_t
         rc = xl_dev_put(be, "handle", "%u", devid);
     if (!rc)
         rc = xl_dev_put(be, "type", "vif");
-    /* What netback offers; netfront reads them once the backend is in
-     * InitWait (a backend may write them again). */
-    if (!rc)
-        rc = xl_dev_put(be, "feature-sg", "1");
-    if (!rc)
-        rc = xl_dev_put(be, "feature-rx-copy", "1");
-    if (!rc)
-        rc = xl_dev_put(be, "feature-rx-flip", "0");
     if (!rc)
         rc = xl_dev_put(fe, "backend", "%s", be);
     if (!rc)
@@ -103,6 +96,16 @@ int xl_network_attach(domid_t domid, const struct xl_vif *vif, char *why, size_t
         fmt_snprintf(why, why_size, "cannot attach vif %u (%s)", devid, xen_errno_name(rc));
         return -1;
     }
+    rc = net_backend_add(domid, devid);
+    if (rc) {
+        (void)xenstored_rm(be);
+        (void)xenstored_rm(fe);
+        if (rc == -XEN_EEXIST)
+            fmt_snprintf(why, why_size, "vif %u: MAC %s is already another vif's", devid, mac);
+        else
+            fmt_snprintf(why, why_size, "cannot start the backend of vif %u (%s)", devid, xen_errno_name(rc));
+        return -1;
+    }
     if (vif->script[0])
         con_printf("xl: note: vif %u: script '%s' is not run (Lamina has no hotplug scripts)\n", devid,
                    vif->script);
@@ -111,6 +114,7 @@ int xl_network_attach(domid_t domid, const struct xl_vif *vif, char *why, size_t
 
 void xl_network_remove_domain(domid_t domid)
 {
+    net_backend_remove_domain(domid);
     char path[48];
     fmt_snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", domid);
     (void)xenstored_rm(path);
@@ -165,7 +169,7 @@ static void highest(domid_t domid, const char *name, void *arg)
     uint32_t *next = arg;
     uint64_t n;
     (void)domid;
-    if (blkback_parse_uint(name, XL_VIF_DEVID_MAX, &n) && n + 1 > *next)
+    if (xenbus_parse_uint(name, XL_VIF_DEVID_MAX, &n) && n + 1 > *next)
         *next = (uint32_t)n + 1;
 }
 
@@ -221,8 +225,11 @@ void cmd_network_detach(int argc, char **argv)
         con_printf("Error: Device %s not connected.\n", argv[2]);
         return;
     }
-    /* No backend to close down yet: both directories go, and the
-     * frontend's xenbus sees its device removed. */
+    /* The backend asks the frontend to close and removes both directories
+     * once it has; a vif without a backend just loses them. */
+    uint64_t devid;
+    if (xenbus_parse_uint(f.found, XL_VIF_DEVID_MAX, &devid) && net_backend_detach(domid, (uint32_t)devid) == 0)
+        return;
     char be[VIF_DIR_MAX], fe[VIF_DIR_MAX];
     fmt_snprintf(be, sizeof(be), "/local/domain/0/backend/vif/%u/%s", domid, f.found);
     fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%s", domid, f.found);

@@ -89,7 +89,8 @@ long xenstored_set_perms(const char *path, const char *perms);
 /* dom0's own "watch": fn is called for every change to a node (path of
  * `len` bytes, not NUL-terminated), from inside the store, so it must only
  * note the change (set a flag) and act later from the main loop. One hook;
- * the block backend uses it to see frontend state changes. */
+ * dom0's main loop passes every change to the block and net backends,
+ * which watch their frontends' states with it. */
 typedef void (*xenstored_change_fn)(const char *path, size_t len);
 void xenstored_set_change_hook(xenstored_change_fn fn);
 

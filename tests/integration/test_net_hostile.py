@@ -169,7 +169,7 @@ def test_hostile_netfront_beside_linux():
                         "extra='console=hvc0 quiet lamina.test=netup lamina.ip=10.0.0.2/24'")
         assert "xl:" not in out and "cannot" not in out, out
         out = s.command(f"xl create /etc/xen/debian-net.cfg name=debian-b vif=['mac={PINGER_MAC}'] "
-                        "extra='console=hvc0 quiet lamina.test=netping lamina.ip=10.0.0.3/24 lamina.peer=10.0.0.2'")
+                        "extra='console=hvc0 quiet lamina.test=netping lamina.ip=10.0.0.3/24 lamina.ping=10.0.0.2'")
         assert "xl:" not in out and "cannot" not in out, out
         s.wait_for(r"^\[d1 debian-net\] LAMINA-INIT: net eth0 carrier on$", timeout=LINUX_BOOT_S)
         s.wait_for(r"^\[d2 debian-b\] LAMINA-INIT: net ping 10\.0\.0\.2 round \d+ received 10/10$",

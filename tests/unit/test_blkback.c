@@ -123,7 +123,7 @@ static long w_rm(void *ctx, const char *path)
 
 static struct grant *grant_for(struct blkback *b, grant_ref_t ref, bool write)
 {
-    if (ref >= NR_GRANTS || !grants[ref].valid || grants[ref].domid != 0 || b->domid != DOMID)
+    if (ref >= NR_GRANTS || !grants[ref].valid || grants[ref].domid != 0 || b->xb.domid != DOMID)
         return NULL;
     if (write && grants[ref].readonly)
         return NULL;
@@ -620,12 +620,12 @@ START_TEST(test_detach)
     blkback_detach(&be);
     ck_assert_str_eq(be_get("online"), "0");
     ck_assert_int_eq(be_state(), XenbusStateClosing);
-    ck_assert(!be.removed);
+    ck_assert(!be.xb.removed);
     fe_set("state", "5");
     blkback_changed(&be);
     fe_set("state", "6");
     blkback_changed(&be);
-    ck_assert(be.removed);
+    ck_assert(be.xb.removed);
     ck_assert(!ring_is_mapped);
     ck_assert_ptr_null(be_get("state"));
     ck_assert_ptr_null(get("/local/domain/5/device/vbd/51712/state"));
@@ -633,12 +633,12 @@ START_TEST(test_detach)
     world_reset();
     probe(true);
     blkback_detach(&be);
-    ck_assert(be.removed);
+    ck_assert(be.xb.removed);
     ck_assert_ptr_null(be_get("state"));
     /* Forced removal of a connected device (domain destroyed). */
     connected();
     blkback_remove(&be);
-    ck_assert(be.removed);
+    ck_assert(be.xb.removed);
     ck_assert(!ring_is_mapped);
     ck_assert_uint_eq(bound_port, 0);
     blkback_changed(&be);                            /* harmless afterwards */
@@ -666,17 +666,17 @@ END_TEST
 START_TEST(test_parse_uint)
 {
     uint64_t v;
-    ck_assert(blkback_parse_uint("0", 10, &v) && v == 0);
-    ck_assert(blkback_parse_uint("4294967295", UINT32_MAX, &v) && v == UINT32_MAX);
-    ck_assert(!blkback_parse_uint("4294967296", UINT32_MAX, &v));
-    ck_assert(blkback_parse_uint("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
-    ck_assert(!blkback_parse_uint("18446744073709551616", UINT64_MAX, &v));
-    ck_assert(!blkback_parse_uint("", 10, &v));
-    ck_assert(!blkback_parse_uint("01", 10, &v));
-    ck_assert(!blkback_parse_uint("1 ", 10, &v));
-    ck_assert(!blkback_parse_uint("+1", 10, &v));
-    ck_assert(!blkback_parse_uint("11", 10, &v));
-    ck_assert(blkback_parse_uint("10", 10, &v) && v == 10);
+    ck_assert(xenbus_parse_uint("0", 10, &v) && v == 0);
+    ck_assert(xenbus_parse_uint("4294967295", UINT32_MAX, &v) && v == UINT32_MAX);
+    ck_assert(!xenbus_parse_uint("4294967296", UINT32_MAX, &v));
+    ck_assert(xenbus_parse_uint("18446744073709551615", UINT64_MAX, &v) && v == UINT64_MAX);
+    ck_assert(!xenbus_parse_uint("18446744073709551616", UINT64_MAX, &v));
+    ck_assert(!xenbus_parse_uint("", 10, &v));
+    ck_assert(!xenbus_parse_uint("01", 10, &v));
+    ck_assert(!xenbus_parse_uint("1 ", 10, &v));
+    ck_assert(!xenbus_parse_uint("+1", 10, &v));
+    ck_assert(!xenbus_parse_uint("11", 10, &v));
+    ck_assert(xenbus_parse_uint("10", 10, &v) && v == 10);
 }
 END_TEST
 

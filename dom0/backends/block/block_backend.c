@@ -15,6 +15,7 @@
 #include "../../kernel/console.h"
 #include "../../toolstack/vmap.h"
 #include "../../xenstored/xenstored.h"
+#include "../common/backend_util.h"
 #include "../console/console_backend.h"
 #include "targets.h"
 #include "block_backend.h"
@@ -48,24 +49,6 @@ static uint64_t slot_of(const struct vbd *v)
 
 /* ---- blkback_ops ---- */
 
-static long op_read(void *ctx, const char *path, char *buf, size_t cap)
-{
-    (void)ctx;
-    return xenstored_read_str(path, buf, cap);
-}
-
-static long op_write(void *ctx, const char *path, const char *value)
-{
-    (void)ctx;
-    return xenstored_write_str(path, value);
-}
-
-static long op_rm(void *ctx, const char *path)
-{
-    (void)ctx;
-    return xenstored_rm(path);
-}
-
 static long setup_vmap(void)
 {
     if (vmap_ready)
@@ -85,36 +68,14 @@ static volatile void *op_map_ring(void *ctx, struct blkback *b, grant_ref_t ref,
     struct vbd *v = vbd_of(b);
     if ((*rc = setup_vmap()))
         return NULL;
-    void *va = vmap_va(slot_of(v));
-    struct gnttab_map_grant_ref op = {
-        .host_addr = (uint64_t)(uintptr_t)va,
-        .flags = GNTMAP_host_map,
-        .ref = ref,
-        .dom = b->domid,
-    };
-    *rc = hyp_grant_table_op(GNTTABOP_map_grant_ref, &op, 1);
-    if (*rc)
-        return NULL;
-    if (op.status != GNTST_okay) {
-        *rc = op.status;
-        return NULL;
-    }
-    v->ring_handle = op.handle;
-    return va;
+    return backend_map_ring(vmap_va(slot_of(v)), b->xb.domid, ref, &v->ring_handle, rc);
 }
 
 static void op_unmap_ring(void *ctx, struct blkback *b)
 {
     (void)ctx;
     struct vbd *v = vbd_of(b);
-    struct gnttab_unmap_grant_ref op = {
-        .host_addr = (uint64_t)(uintptr_t)vmap_va(slot_of(v)),
-        .handle = v->ring_handle,
-    };
-    long rc = hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &op, 1);
-    if (rc || op.status != GNTST_okay)
-        con_printf("blkback: d%u vbd %u: unmapping the ring failed (%ld/%d)\n", b->domid, b->devid, rc,
-                   op.status);
+    backend_unmap_ring(vmap_va(slot_of(v)), v->ring_handle, b->xb.tag);
 }
 
 static void on_ring_event(unsigned port, void *data)
@@ -127,21 +88,14 @@ static void on_ring_event(unsigned port, void *data)
 static long op_bind(void *ctx, struct blkback *b, uint32_t remote_port)
 {
     (void)ctx;
-    long port = evtchn_bind_interdomain(b->domid, remote_port);
-    if (port <= 0)
-        return port < 0 ? port : -XEN_EINVAL;
-    evtchn_set_handler((unsigned)port, on_ring_event, vbd_of(b));
-    evtchn_unmask((unsigned)port);
-    return port;
+    return backend_bind(b->xb.domid, remote_port, on_ring_event, vbd_of(b));
 }
 
 static void op_unbind(void *ctx, struct blkback *b, unsigned port)
 {
     (void)ctx;
     (void)b;
-    evtchn_mask(port);
-    evtchn_set_handler(port, NULL, NULL);
-    evtchn_close(port);
+    backend_unbind(port);
 }
 
 static void op_notify(void *ctx, struct blkback *b, unsigned port)
@@ -160,7 +114,7 @@ static long op_copy(void *ctx, struct blkback *b, const struct blkback_copy *c, 
     for (unsigned i = 0; i < n; i++) {
         unsigned page = (unsigned)(((uintptr_t)c[i].buf - (uintptr_t)data_buf) / 4096);
         struct gnttab_copy_ptr local = { .domid = DOMID_SELF, .offset = c[i].offset };
-        struct gnttab_copy_ptr guest = { .domid = b->domid, .offset = c[i].offset };
+        struct gnttab_copy_ptr guest = { .domid = b->xb.domid, .offset = c[i].offset };
         local.u.gmfn = data_mfn[page];
         guest.u.ref = c[i].gref;
         ops[i] = (struct gnttab_copy){
@@ -179,21 +133,15 @@ static long op_copy(void *ctx, struct blkback *b, const struct blkback_copy *c, 
     return 0;
 }
 
-static void op_log(void *ctx, const char *msg)
-{
-    (void)ctx;
-    con_printf("%s\n", msg);
-}
-
 static const struct blkback_ops ops = {
-    .read = op_read, .write = op_write, .rm = op_rm, .map_ring = op_map_ring, .unmap_ring = op_unmap_ring,
-    .bind = op_bind, .unbind = op_unbind, .notify = op_notify, .copy = op_copy, .log = op_log,
+    .read = backend_store_read, .write = backend_store_write, .rm = backend_store_rm, .map_ring = op_map_ring, .unmap_ring = op_unmap_ring,
+    .bind = op_bind, .unbind = op_unbind, .notify = op_notify, .copy = op_copy, .log = backend_store_log,
 };
 
 /* ---- the toolstack's side ---- */
 
 /* A vbd directory changed somewhere: look at every device in the next poll. */
-static void on_store_change(const char *path, size_t len)
+void block_backend_store_changed(const char *path, size_t len)
 {
     static const char vbd[] = "/vbd/";
     for (size_t i = 0; i + sizeof(vbd) - 1 <= len; i++) {
@@ -211,14 +159,13 @@ void block_backend_init(void)
     blk_targets_init();
     for (unsigned i = 0; i < BLKBACK_BUF_PAGES; i++)
         data_mfn[i] = va_to_mfn(data_buf[i]);
-    xenstored_set_change_hook(on_store_change);
     ready = true;
 }
 
 static struct vbd *find(domid_t domid, uint32_t devid)
 {
     for (unsigned i = 0; i < BLOCK_BACKEND_MAX; i++)
-        if (vbds[i].in_use && vbds[i].be.domid == domid && vbds[i].be.devid == devid)
+        if (vbds[i].in_use && vbds[i].be.xb.domid == domid && vbds[i].be.xb.devid == devid)
             return &vbds[i];
     return NULL;
 }
@@ -232,7 +179,7 @@ bool block_backend_target_busy(const char *target, bool writable, domid_t except
 {
     for (unsigned i = 0; i < BLOCK_BACKEND_MAX; i++) {
         const struct vbd *v = &vbds[i];
-        if (v->in_use && v->be.domid != except && strcmp(v->target, target) == 0 &&
+        if (v->in_use && v->be.xb.domid != except && strcmp(v->target, target) == 0 &&
             (writable || v->be.writable))
             return true;
     }
@@ -268,7 +215,7 @@ long block_backend_detach(domid_t domid, uint32_t devid)
     if (!v)
         return -XEN_ENOENT;
     blkback_detach(&v->be);
-    if (v->be.removed)
+    if (v->be.xb.removed)
         v->in_use = false;
     else
         v->detach_deadline = pvclock_now_ns() + BLOCK_BACKEND_DETACH_NS;
@@ -279,7 +226,7 @@ void block_backend_remove_domain(domid_t domid)
 {
     for (unsigned i = 0; i < BLOCK_BACKEND_MAX; i++) {
         struct vbd *v = &vbds[i];
-        if (v->in_use && v->be.domid == domid) {
+        if (v->in_use && v->be.xb.domid == domid) {
             blkback_remove(&v->be);
             v->in_use = false;
         }
@@ -305,19 +252,19 @@ void block_backend_poll(void)
             continue;
         if (changed)
             blkback_changed(&v->be);
-        if (v->detach_deadline && !v->be.removed) {
+        if (v->detach_deadline && !v->be.xb.removed) {
             now = now ? now : pvclock_now_ns();
             if (now >= v->detach_deadline) {
-                con_printf("blkback: d%u vbd %u: the frontend did not close; removed\n", v->be.domid,
-                           v->be.devid);
+                con_printf("blkback: d%u vbd %u: the frontend did not close; removed\n", v->be.xb.domid,
+                           v->be.xb.devid);
                 blkback_remove(&v->be);
             }   /* else the periodic tick brings us back to check */
         }
-        if (v->be.removed) {
+        if (v->be.xb.removed) {
             v->in_use = false;
             continue;
         }
-        if ((events && v->event) || v->be.state == XenbusStateConnected) {
+        if ((events && v->event) || v->be.xb.state == XenbusStateConnected) {
             v->event = false;
             unsigned res = blkback_serve(&v->be);
             if (res & BLKBACK_AGAIN)

@@ -41,6 +41,8 @@ bool block_backend_target_busy(const char *target, bool writable, domid_t except
 /* Whether the domain has a vbd `devid` served. */
 bool block_backend_has(domid_t domid, uint32_t devid);
 
+/* xenstored's change hook calls this for every changed path. */
+void block_backend_store_changed(const char *path, size_t len);
 void block_backend_poll(void);
 bool block_backend_has_work(void);
 

@@ -7,14 +7,10 @@
  * reached through struct blkback_ops, so dom0 plugs in hypercalls and the
  * host tests a simulated frontend and hypervisor.
  *
- * Lifecycle (Xen's blkback rules, keyed on the frontend's state):
- *   probe         writes feature nodes, state InitWait (2)
- *   fe 1 (Initialising) while we are Closed: a reconnect; back to InitWait
- *   fe 3 or 4     read ring-ref, event-channel, protocol; map, bind; write
- *                 sectors, info, sector-size, physical-sector-size; Connected (4)
- *   fe 5          Closing (5)
- *   fe 6 or gone  unmap, unbind; Closed (6); if `online` is 0, removed
- * A frontend whose details are bad, or which breaks its ring, is cut off:
+ * Lifecycle: lamina/xenbus_back.h. Probe writes the feature nodes; the
+ * connection reads ring-ref, event-channel and protocol, maps and binds,
+ * and writes sectors, info, sector-size and physical-sector-size. A
+ * frontend whose details are bad, or which breaks its ring, is cut off:
  * disconnected, state Closing, and a message through ops->log.
  *
  * Data moves with GNTTABOP_copy-style operations between the granted pages
@@ -29,10 +25,10 @@
 #include <stdint.h>
 #include <lamina/blk_target.h>
 #include <lamina/blkif.h>
+#include <lamina/xenbus_back.h>
 #include <public/io/xenbus.h>
 #include <public/xen.h>
 
-#define BLKBACK_PATH_MAX 64
 #define BLKBACK_BUF_PAGES BLKIF_MAX_SEGMENTS_PER_REQUEST
 /* Requests served per blkback_serve() call before it reports AGAIN. */
 #define BLKBACK_BATCH 32
@@ -70,18 +66,12 @@ struct blkback_ops {
 };
 
 struct blkback {
+    struct xenbus_back xb;         /* domid, devid, paths, state, online, removed */
     const struct blkback_ops *ops;
     void *ctx;
-    domid_t domid;                 /* the frontend's domain */
-    uint32_t devid;                /* the virtual-device number */
-    char be[BLKBACK_PATH_MAX];     /* /local/domain/0/backend/vbd/<domid>/<devid> */
-    char fe[BLKBACK_PATH_MAX];     /* /local/domain/<domid>/device/vbd/<devid> */
     struct blk_target *disk;
     bool writable;
     bool cdrom;
-    bool online;                   /* false once the toolstack asked for removal */
-    bool removed;                  /* everything torn down; the entry may be reused */
-    uint8_t state;                 /* our XenbusState */
     /* The connection. */
     bool ring_mapped;
     volatile void *ring_page;
@@ -116,9 +106,5 @@ void blkback_detach(struct blkback *b);
 /* Tears everything down now (domain destroyed, or a frontend that never
  * closes): unmaps, unbinds and removes both directories. */
 void blkback_remove(struct blkback *b);
-
-/* The numbers in a path component or value: decimal, whole string,
- * at most `max`. */
-bool blkback_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 #endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A network backend device (one vif of one domain), as Linux's
+ * xen-netfront expects it (xen-pv-abi.md §8.4, docs/netback.md): the
+ * xenbus handshake (lamina/xenbus_back.h), the tx ring (frames the guest
+ * sends: checked by lib/netif, copied out of its grants, handed to the
+ * caller) and the rx ring (frames for the guest: queued, then copied into
+ * the pages it posted). Pure logic: xenstore, grant mapping and copying and
+ * event channels are reached through struct netback_ops, so dom0 plugs in
+ * hypercalls and the host tests a simulated frontend and hypervisor.
+ *
+ * Offered: request-rx-copy (the only rx mode), scatter-gather on tx (up to
+ * 18 slots a packet), checksum offload on tx (csum_blank packets are passed
+ * on with that flag; the caller fills the checksum where a frame leaves
+ * for a device that needs it). Not offered: GSO, multi-queue, split event
+ * channels, multicast control, so no frame is larger than
+ * NETBACK_MAX_FRAME and every rx frame fits one slot at offset 0.
+ */
+#ifndef LAMINA_NETBACK_H
+#define LAMINA_NETBACK_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <lamina/netif.h>
+#include <lamina/xenbus_back.h>
+
+/* 1500-byte payload, the Ethernet header and one VLAN tag. */
+#define NETBACK_MAX_FRAME 1518
+/* A frame buffer: header + data in 2 KiB, 2 KiB-aligned, so neither
+ * crosses a page. */
+#define NETBACK_FRAME_SIZE 2048
+/* Frames waiting for rx pages, per vif; more are dropped. */
+#define NETBACK_RXQ_LEN 64
+/* tx packets copied per grant-copy batch. */
+#define NETBACK_TX_BATCH 16
+
+struct netback;
+
+struct netback_frame {
+    uint16_t len;
+    uint16_t flags;                /* NETRXF_csum_blank | NETRXF_data_validated for rx */
+    uint8_t data[NETBACK_FRAME_SIZE - 4];
+};
+_Static_assert(sizeof(struct netback_frame) == NETBACK_FRAME_SIZE, "frame buffers are 2 KiB");
+
+/* One piece of data between a granted page and our memory. */
+struct netback_copy {
+    grant_ref_t gref;
+    uint16_t offset;               /* in the granted page */
+    uint16_t len;
+    void *buf;                     /* ours: never crosses a page */
+    int16_t status;                /* out: GNTST_okay or the failure */
+};
+
+struct netback_ops {
+    struct xenbus_back_store store;
+    /* Maps the frontend's tx (which = 0) or rx (1) ring page, writable;
+     * returns its address or NULL with *rc = -errno or a GNTST_ code. */
+    volatile void *(*map_ring)(void *ctx, struct netback *nb, unsigned which, grant_ref_t ref, long *rc);
+    void (*unmap_ring)(void *ctx, struct netback *nb, unsigned which);
+    /* Binds a local port to the frontend's unbound `remote_port`; returns
+     * the local port (> 0) or -errno. */
+    long (*bind)(void *ctx, struct netback *nb, uint32_t remote_port);
+    void (*unbind)(void *ctx, struct netback *nb, unsigned local_port);
+    void (*notify)(void *ctx, struct netback *nb, unsigned local_port);
+    /* Copies n pieces, into the guest's pages when to_guest, else out of
+     * them, setting each piece's status. */
+    void (*copy)(void *ctx, struct netback *nb, struct netback_copy *c, unsigned n, bool to_guest);
+};
+
+/* Memory the caller lends to netback_tx_serve (one device at a time). */
+struct netback_scratch {
+    struct netback_frame frame[NETBACK_TX_BATCH];
+    struct netback_copy copy[NETBACK_TX_BATCH * NETIF_TX_MAX_SLOTS];
+    struct netif_tx_packet pkt[NETBACK_TX_BATCH];
+};
+
+struct netback_stats {
+    uint64_t tx_packets, tx_bytes;     /* frames taken from the guest and handed on */
+    uint64_t tx_errors;                /* packets answered ERROR (bad, oversized, bad grant) */
+    uint64_t rx_packets, rx_bytes;     /* frames delivered into the guest's pages */
+    uint64_t rx_errors;                /* rx pages we could not copy into (bad grant) */
+    uint64_t rx_dropped;               /* frames lost: queue full or not connected */
+};
+
+struct netback {
+    struct xenbus_back xb;
+    const struct netback_ops *ops;
+    void *ctx;
+    uint8_t mac[6];                    /* the vif's configured address */
+    bool tx_mapped, rx_mapped;
+    unsigned local_port;               /* 0 when unbound */
+    struct netif_back_ring tx, rx;
+    /* Frames waiting for rx pages: a ring of NETBACK_RXQ_LEN from the caller. */
+    struct netback_frame *rxq;
+    unsigned rxq_head, rxq_count;
+    struct netback_stats stats;
+};
+
+/* What netback_tx_serve() and netback_rx_flush() did. */
+#define NETBACK_AGAIN  2u              /* budget used up with work left */
+#define NETBACK_BROKEN 4u              /* the frontend broke a ring: it was cut off */
+
+/* Hands one frame taken from the guest to the caller (the switch). The
+ * frame is valid during the call only. */
+typedef void (*netback_deliver_fn)(void *arg, struct netback *nb, const struct netback_frame *f);
+
+/* Starts a backend for a vif the toolstack has described under
+ * /local/domain/0/backend/vif/<domid>/<devid> (its mac node must be a
+ * unicast address): writes the feature nodes and moves to InitWait, then
+ * looks at the frontend once. `rxq` is NETBACK_RXQ_LEN frame buffers.
+ * Returns 0 or -errno. */
+long netback_probe(struct netback *nb, const struct netback_ops *ops, void *ctx, domid_t domid, uint32_t devid,
+                   struct netback_frame *rxq);
+/* The xenbus lifecycle (lamina/xenbus_back.h). */
+void netback_changed(struct netback *nb);
+void netback_detach(struct netback *nb);
+void netback_remove(struct netback *nb);
+bool netback_connected(const struct netback *nb);
+
+/* Takes up to `budget` packets off the tx ring, copying each good one into
+ * scratch and handing it to deliver; answers every slot. */
+unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_scratch *scratch,
+                          netback_deliver_fn deliver, void *arg);
+/* Queues a frame for the guest (14..NETBACK_MAX_FRAME bytes): false if it
+ * was dropped (not connected, queue full, bad length). */
+bool netback_rx_queue(struct netback *nb, const void *frame, uint32_t len, uint16_t flags);
+/* Copies queued frames into posted rx pages, as many as there are. */
+unsigned netback_rx_flush(struct netback *nb, struct netback_scratch *scratch);
+
+#endif

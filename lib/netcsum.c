@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* TCP/UDP checksums for frames sent with them blank; see lamina/netcsum.h. */
+#include <lamina/netcsum.h>
+
+#define ETH_HLEN 14u
+#define ETHERTYPE_IPV4 0x0800u
+#define ETHERTYPE_IPV6 0x86ddu
+#define ETHERTYPE_VLAN 0x8100u
+#define PROTO_TCP 6u
+#define PROTO_UDP 17u
+#define TCP_CSUM_OFF 16u
+#define UDP_CSUM_OFF 6u
+
+static uint32_t be16(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 8 | p[1];
+}
+
+uint32_t netcsum_add(uint32_t sum, const uint8_t *p, uint32_t len)
+{
+    /* Folding as we go keeps the 32-bit sum from overflowing on long data. */
+    uint32_t i = 0;
+    for (; i + 1 < len; i += 2) {
+        sum += be16(p + i);
+        sum = (sum & 0xffffu) + (sum >> 16);
+    }
+    if (i < len)
+        sum += (uint32_t)p[i] << 8;
+    return (sum & 0xffffu) + (sum >> 16);
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+int netcsum_fill(uint8_t *frame, uint32_t len)
+{
+    uint32_t l3 = ETH_HLEN;
+    if (len < ETH_HLEN)
+        return -1;
+    uint32_t type = be16(frame + 12);
+    if (type == ETHERTYPE_VLAN) {
+        if (len < ETH_HLEN + 4)
+            return -1;
+        type = be16(frame + 16);
+        l3 += 4;
+    }
+    const uint8_t *ip = frame + l3;
+    uint32_t avail = len - l3, l4, l4_len, proto, sum;
+    if (type == ETHERTYPE_IPV4) {
+        if (avail < 20 || (ip[0] >> 4) != 4)
+            return -1;
+        uint32_t ihl = (ip[0] & 0xfu) * 4u, total = be16(ip + 2);
+        /* A fragment (MF set or an offset) has no whole segment to sum. */
+        if (ihl < 20 || total < ihl || total > avail || (be16(ip + 6) & 0x3fffu))
+            return -1;
+        proto = ip[9];
+        l4 = l3 + ihl;
+        l4_len = total - ihl;
+        sum = netcsum_add(0, ip + 12, 8);               /* source and destination */
+    } else if (type == ETHERTYPE_IPV6) {
+        if (avail < 40 || (ip[0] >> 4) != 6)
+            return -1;
+        uint32_t payload = be16(ip + 4);
+        if (payload > avail - 40)
+            return -1;
+        proto = ip[6];
+        l4 = l3 + 40;
+        l4_len = payload;
+        sum = netcsum_add(0, ip + 8, 32);
+    } else {
+        return -1;
+    }
+    uint32_t off;
+    if (proto == PROTO_TCP) {
+        if (l4_len < 20)
+            return -1;
+        off = TCP_CSUM_OFF;
+    } else if (proto == PROTO_UDP) {
+        if (l4_len < 8)
+            return -1;
+        off = UDP_CSUM_OFF;
+    } else {
+        return -1;
+    }
+    sum += proto + (l4_len & 0xffffu) + (l4_len >> 16);
+    uint8_t *seg = frame + l4;
+    seg[off] = seg[off + 1] = 0;
+    uint16_t csum = (uint16_t)~fold(netcsum_add(sum, seg, l4_len));
+    if (proto == PROTO_UDP && csum == 0)
+        csum = 0xffffu;
+    seg[off] = (uint8_t)(csum >> 8);
+    seg[off + 1] = (uint8_t)csum;
+    return 0;
+}
