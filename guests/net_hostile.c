@@ -29,7 +29,12 @@
  *  (7) on vif 1, each after a (re)connect: a ring of garbage, req_prod far
  *      beyond the ring, req_prod going backwards, 21 data slots, data past
  *      the end of its page: the backend goes Closing and serves nothing
- *      more; vif 0 still works.
+ *      more; vif 0 still works;
+ *  (8) on vif 1, each from Closed through Initialising: frontend details
+ *      netback must refuse (no or a 0 request-rx-copy, ring refs beyond the
+ *      table, never granted, not a number or read-only, event channels
+ *      bogus, 0, already bound or split, two queues): Closing each time;
+ *      then good details are served again.
  * With pause=1 it stops after (4) and prints "net_hostile: paused <name>"
  * until dom0 writes /local/domain/<id>/data/go-<name> (the integration test
  * reads `vswitch` there).
@@ -503,12 +508,70 @@ static bool find_vif(struct vif *v, unsigned devid)
     return check_true(name, n > 0 && !xl_mac_parse(val, v->mac), val, "aa:bb:cc:dd:ee:ff");
 }
 
+/* The frontend details netfront publishes, and the ways (8) spoils them. */
+enum detail {
+    D_GOOD, D_NO_RX_COPY, D_RX_COPY_0, D_TX_REF_BEYOND, D_TX_REF_UNGRANTED, D_TX_REF_JUNK, D_RX_REF_READONLY,
+    D_PORT_BOGUS, D_PORT_ZERO, D_PORT_TAKEN, D_MULTI_QUEUE, D_SPLIT_CHANNELS,
+};
+
+/* Writes tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy (as
+ * `d` says), then state; 0 or the first error. */
+static long publish_details(struct vif *v, enum detail d, unsigned state)
+{
+    char path[96];
+    unsigned vi = vif_index(v);
+    uint64_t txref = REF_RING + 2 * vi, rxref = txref + 1, port = v->port;
+    if (d == D_TX_REF_BEYOND)
+        txref = 5000;
+    if (d == D_TX_REF_UNGRANTED)
+        txref = REF_SPARE + 20;
+    if (d == D_RX_REF_READONLY)
+        rxref = REF_TXBUF;             /* granted, but read-only */
+    if (d == D_PORT_BOGUS)
+        port = 4000;
+    if (d == D_PORT_ZERO)
+        port = 0;
+    if (d == D_PORT_TAKEN)
+        port = vifs[0].port;           /* the backend has it bound already */
+    long rc = d == D_TX_REF_JUNK ? fe_write(v->fe, "tx-ring-ref", "12abc") : write_num(v->fe, "tx-ring-ref", txref);
+    rc = rc ? rc : write_num(v->fe, "rx-ring-ref", rxref);
+    if (d == D_SPLIT_CHANNELS) {
+        fmt_snprintf(path, sizeof(path), "%s/event-channel", v->fe);
+        (void)xsc_rm(path);
+        rc = rc ? rc : write_num(v->fe, "event-channel-tx", port);
+        rc = rc ? rc : write_num(v->fe, "event-channel-rx", port);
+    } else {
+        rc = rc ? rc : write_num(v->fe, "event-channel", port);
+    }
+    if (d == D_NO_RX_COPY) {
+        fmt_snprintf(path, sizeof(path), "%s/request-rx-copy", v->fe);
+        (void)xsc_rm(path);
+    } else {
+        rc = rc ? rc : fe_write(v->fe, "request-rx-copy", d == D_RX_COPY_0 ? "0" : "1");
+    }
+    if (d == D_MULTI_QUEUE)
+        rc = rc ? rc : fe_write(v->fe, "multi-queue-num-queues", "2");
+    return rc ? rc : write_num(v->fe, "state", state);
+}
+
+/* Takes back what publish_details() wrote for one attack. */
+static void unpublish_extras(const struct vif *v)
+{
+    static const char *const keys[] = { "event-channel-tx", "event-channel-rx", "multi-queue-num-queues" };
+    char path[96];
+    for (unsigned i = 0; i < ARRAY_SIZE(keys); i++) {
+        fmt_snprintf(path, sizeof(path), "%s/%s", v->fe, keys[i]);
+        (void)xsc_rm(path);
+    }
+}
+
 /*
  * netfront's part of the handshake on a vif whose backend is in InitWait:
  * fresh ring pages granted, a new port, the keys, then `state`. With
- * `checks`, each step is a CHECK line prefixed vif<devid>_.
+ * `checks`, each step is a CHECK line prefixed vif<devid>_. A spoiled
+ * `detail` stops after publishing (true if it was written).
  */
-static bool connect_vif(struct vif *v, unsigned state, bool checks)
+static bool connect_vif(struct vif *v, unsigned state, bool checks, enum detail detail)
 {
     char name[64];
     unsigned vi = vif_index(v);
@@ -543,12 +606,9 @@ static bool connect_vif(struct vif *v, unsigned state, bool checks)
     evtchn_set_handler(v->port, fe_ignore_event, NULL);
     evtchn_unmask(v->port);
 
-    long rc = write_num(v->fe, "tx-ring-ref", REF_RING + 2 * vi);
-    rc = rc ? rc : write_num(v->fe, "rx-ring-ref", REF_RING + 2 * vi + 1);
-    rc = rc ? rc : write_num(v->fe, "event-channel", v->port);
-    rc = rc ? rc : fe_write(v->fe, "request-rx-copy", "1");
-    rc = rc ? rc : write_num(v->fe, "state", state);
-    STEP("publish_rings", rc == 0, "an error", "written");
+    if (detail != D_GOOD)
+        return publish_details(v, detail, state) == 0;
+    STEP("publish_rings", publish_details(v, D_GOOD, state) == 0, "an error", "written");
     STEP("backend_connected", wait_be_state(v, XenbusStateConnected), "other", "Connected");
     if (state != XenbusStateConnected)
         write_num(v->fe, "state", XenbusStateConnected);
@@ -568,7 +628,7 @@ static bool reconnect_vif(struct vif *v)
     evtchn_close(v->port);
     if (write_num(v->fe, "state", XenbusStateInitialising))
         return false;
-    return connect_vif(v, XenbusStateConnected, false);
+    return connect_vif(v, XenbusStateConnected, false, D_GOOD);
 }
 
 static bool connect_all(void)
@@ -590,7 +650,8 @@ static bool connect_all(void)
             fe_grant(REF_RXBUF + NR_RXBUF * v + i, be_id, va_to_mfn(rxbuf[v][i]), GTF_permit_access);
     /* vif 0 goes straight to Connected as Linux's netfront does; vif 1 to
      * Initialised first. */
-    return connect_vif(&vifs[0], XenbusStateConnected, true) && connect_vif(&vifs[1], XenbusStateInitialised, true);
+    return connect_vif(&vifs[0], XenbusStateConnected, true, D_GOOD) &&
+           connect_vif(&vifs[1], XenbusStateInitialised, true, D_GOOD);
 }
 
 /* ---- (1) sanity ---- */
@@ -1015,6 +1076,46 @@ static void test_cut_offs(void)
     build_frame(16, bcast, vifs[0].mac, next_tag++, TEST_FRAME);
     check_int("vif0_still_sends", send_page(&vifs[0], 16, TEST_FRAME), NETIF_RSP_OKAY);
     check_int("spoofed_never_delivered", (int64_t)seen.bad_delivered, 0);
+}
+
+/* ---- (8) bad handshakes ---- */
+
+static void test_bad_handshakes(void)
+{
+    static const struct {
+        const char *name;
+        enum detail d;
+    } cases[] = {
+        { "no_request_rx_copy", D_NO_RX_COPY },   { "request_rx_copy_0", D_RX_COPY_0 },
+        { "tx_ring_ref_beyond", D_TX_REF_BEYOND }, { "tx_ring_ref_ungranted", D_TX_REF_UNGRANTED },
+        { "tx_ring_ref_junk", D_TX_REF_JUNK },     { "rx_ring_ref_readonly", D_RX_REF_READONLY },
+        { "port_bogus", D_PORT_BOGUS },           { "port_zero", D_PORT_ZERO },
+        { "port_taken", D_PORT_TAKEN },           { "multi_queue", D_MULTI_QUEUE },
+        { "split_channels", D_SPLIT_CHANNELS },
+    };
+    struct vif *v = &vifs[1];
+    char name[64];
+    v->rx_repost = false;
+    for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
+        /* From Closing (the last cut-off, or the last refusal): Closed,
+         * then Initialising, then the spoiled details. */
+        bool ok = !write_num(v->fe, "state", XenbusStateClosed) && wait_be_state(v, XenbusStateClosed);
+        evtchn_close(v->port);
+        ok = ok && !write_num(v->fe, "state", XenbusStateInitialising) &&
+             connect_vif(v, XenbusStateConnected, false, cases[c].d);
+        fmt_snprintf(name, sizeof(name), "handshake_%s_published", cases[c].name);
+        if (!check_true(name, ok, "failed", "InitWait, then the details written"))
+            return;
+        printf(G ": bad handshake on vif1: %s\n", cases[c].name);
+        fmt_snprintf(name, sizeof(name), "handshake_%s_refused", cases[c].name);
+        check_true(name, wait_cut_off(v), "connected", "Closing");
+        unpublish_extras(v);
+    }
+    /* Good details after all that: served again. */
+    check_true("handshake_good_after_refusals", reconnect_vif(v), "failed", "Connected");
+    build_frame(15, bcast, v->mac, next_tag++, TEST_FRAME);
+    check_int("handshake_good_sends", send_page(v, 15, TEST_FRAME), NETIF_RSP_OKAY);
+    check_int("vif0_connected_throughout", (int64_t)be_state(&vifs[0]), XenbusStateConnected);
     check_int("frontend_closed", write_num(v->fe, "state", XenbusStateClosed), 0);
     check_true("backend_closed_after_frontend", wait_be_state(v, XenbusStateClosed), "other", "Closed");
 }
@@ -1037,6 +1138,7 @@ void kernel_main(void)
         test_flood(flood, flood_ms);
         test_rx_grants();
         test_cut_offs();
+        test_bad_handshakes();
     }
     test_finish();
 }

@@ -23,6 +23,20 @@ VICTIM_MAC = "00:16:3e:00:00:02"
 PINGER_MAC = "00:16:3e:00:00:03"
 HOSTILE_MACS = ("00:16:3e:00:00:66", "00:16:3e:00:00:67")
 CUT_OFFS = ["garbage", "overrun", "backwards", "slots_21", "past_page"]
+# (8): each spoiled handshake, and what netback says about it.
+HANDSHAKES = [
+    ("no_request_rx_copy", r"the frontend did not ask for request-rx-copy .*"),
+    ("request_rx_copy_0", r"the frontend did not ask for request-rx-copy .*"),
+    ("tx_ring_ref_beyond", r"cannot map tx-ring-ref 5000 .*"),
+    ("tx_ring_ref_ungranted", r"cannot map tx-ring-ref 220 .*"),
+    ("tx_ring_ref_junk", r"no valid tx-ring-ref from the frontend"),
+    ("rx_ring_ref_readonly", r"cannot map rx-ring-ref 16 .*"),
+    ("port_bogus", r"cannot bind event-channel 4000 .*"),
+    ("port_zero", r"no valid event-channel from the frontend .*"),
+    ("port_taken", r"cannot bind event-channel \d+ .*"),
+    ("multi_queue", r"2 queues were not offered"),
+    ("split_channels", r"no valid event-channel from the frontend .*"),
+]
 
 
 def _both(prefix):
@@ -71,7 +85,10 @@ HOSTILE_CHECKS = (
     # (7) cut-offs on vif 1
     + [f"{c}_{what}" for i, c in enumerate(CUT_OFFS)
        for what in (["reconnected"] if i else []) + ["before_okay", "backend_closing", "no_more_service"]]
-    + ["vif0_still_connected", "vif0_still_sends", "spoofed_never_delivered", "frontend_closed",
+    + ["vif0_still_connected", "vif0_still_sends", "spoofed_never_delivered"]
+    # (8) bad handshakes on vif 1
+    + [f"handshake_{c}_{what}" for c, _ in HANDSHAKES for what in ("published", "refused")]
+    + ["handshake_good_after_refusals", "handshake_good_sends", "vif0_connected_throughout", "frontend_closed",
        "backend_closed_after_frontend"]
 )
 
@@ -97,11 +114,14 @@ def vswitch(s):
 
 def _hostile_done(s, domid):
     checks = assert_checks(s, domid, "net_hostile", HOSTILE_CHECKS)
-    # Each cut-off was said on dom0's console, once, and each reconnect;
-    # nothing else, and nothing about vif 0.
+    # Each cut-off and each refused handshake was said on dom0's console,
+    # once, and each reconnect; nothing else, and nothing about vif 0.
     said = re.findall(rf"{AT}netback: d{domid} vif 1: (.+)$", s.output, re.M)
-    assert said == ["the frontend broke its tx ring; disconnected", "frontend reconnecting"] * (len(CUT_OFFS) - 1) + [
-        "the frontend broke its tx ring; disconnected"], "\n".join(said) + "\n" + s.describe()
+    broke, again = "the frontend broke its tx ring; disconnected", "frontend reconnecting"
+    want = [re.escape(broke), again] * (len(CUT_OFFS) - 1) + [re.escape(broke)]
+    want += [x for _, why in HANDSHAKES for x in (again, why)] + [again]
+    assert len(said) == len(want) and all(re.fullmatch(w, l) for w, l in zip(want, said)), (
+        "\n".join(said) + "\n" + s.describe())
     assert not re.search(rf"{AT}netback: d{domid} vif 0: ", s.output, re.M), s.describe()
     return checks
 
