@@ -5,12 +5,12 @@ A Debian-kernel domU gets vif = ['mac=...,bridge=xenbr0'] from
 /etc/xen/debian-net.cfg; its initramfs loads xen-netfront and brings eth0
 up with lamina.ip= (lamina.test=netup, guests/debian/init).
 
-There is no network backend in dom0 yet, so this covers the toolstack side
-(the vif directories as libxl writes them, xl network-list /
-network-attach / network-detach, refusing bad specs, cleanup on destroy)
-and the frontend's part of the xenbus handshake: the test stands in for
-netback's probe by putting the backend in InitWait, and the unmodified
-netfront then publishes its rings, its event channel and request-rx-copy.
+This covers the toolstack side (the vif directories as libxl writes them,
+xl network-list / network-attach / network-detach, refusing bad specs and
+a MAC that is another vif's, cleanup on destroy) and the xenbus handshake
+with dom0's netback: InitWait with its features, netfront's rings, event
+channel and request-rx-copy, both Connected; detach goes through Closing.
+Traffic is test_net_traffic.py's.
 """
 import time
 
@@ -60,7 +60,7 @@ def test_toolstack_and_netfront_handshake():
                         "extra='console=hvc0 quiet lamina.test=netup lamina.ip=10.0.0.2/24'")
         assert "cannot create" not in out and "Failed" not in out, out
         # The backend directory as libxl writes it, Initialising.
-        for key, want in [("frontend", f"{FE}/0"), ("frontend-id", "1"), ("online", "1"), ("state", "1"),
+        for key, want in [("frontend", f"{FE}/0"), ("frontend-id", "1"), ("online", "1"), ("state", "2"),
                           ("mac", "00:16:3e:00:00:02"), ("bridge", "xenbr0"), ("handle", "0"), ("type", "vif"),
                           ("feature-rx-copy", "1"), ("feature-rx-flip", "0")]:
             assert read(s, f"{BE}/0/{key}") == want, key
@@ -68,25 +68,21 @@ def test_toolstack_and_netfront_handshake():
                           ("mac", "00:16:3e:00:00:02")]:
             assert read(s, f"{FE}/0/{key}") == want, key
         s.wait_for(r"\[d1 debian-net\] LAMINA-INIT: reached /init", timeout=LINUX_BOOT_S)
-        s.wait_for(r"\[d1 debian-net\] LAMINA-INIT: net waiting for eth0", timeout=120)
-        time.sleep(5)   # insmod under TCG: let netfront probe the vif first
-        rows = vif_rows(s, "debian-net")
+        # netback offers what it serves; netfront connects to it.
+        for key, want in [("feature-rx-copy", "1"), ("feature-rx-flip", "0"), ("feature-sg", "1"),
+                          ("feature-gso-tcpv4", "0"), ("feature-split-event-channels", "0")]:
+            assert read(s, f"{BE}/0/{key}") == want, key
+        rows = wait_rows(s, "debian-net", lambda r: r and r[0][4] == "4", timeout=180)
         assert len(rows) == 1, rows
         idx, be, mac, handle, state, evtch, refs, be_path = rows[0]
         assert (idx, be, mac, handle, be_path) == ("0", "0", "00:16:3e:00:00:02", "0", f"{BE}/0"), rows
-        # No backend: netfront has not published anything yet.
-        assert (state, evtch, refs) == ("1", "-1", "-1/-1"), rows
-        assert "eth0 mac" not in s.output
-        # Stand in for netback's probe: the backend reaches InitWait.
-        assert "could not" not in s.command(f"xenstore-write {BE}/0/state 2")
-        rows = wait_rows(s, "debian-net", lambda r: r and r[0][4] == "4")
-        idx, be, mac, handle, state, evtch, refs, be_path = rows[0]
         tx, rx = (int(x) for x in refs.split("/"))
         assert state == "4" and int(evtch) > 0 and tx >= 8 and rx >= 8 and tx != rx, rows
         assert read(s, f"{FE}/0/tx-ring-ref") == str(tx)
         assert read(s, f"{FE}/0/rx-ring-ref") == str(rx)
         assert read(s, f"{FE}/0/event-channel") == evtch
         assert read(s, f"{FE}/0/request-rx-copy") == "1"
+        assert read(s, f"{BE}/0/state") == "4"
         # The guest sees its interface with the configured MAC and address.
         s.wait_for(r"\[d1 debian-net\] LAMINA-INIT: net eth0 mac 00:16:3e:00:00:02", timeout=60)
         s.wait_for(r"\[d1 debian-net\] LAMINA-INIT: net eth0 up 10.0.0.2/24", timeout=60)
@@ -102,6 +98,8 @@ def test_toolstack_and_netfront_handshake():
         assert "unknown vif parameter 'rate'" in out, out
         out = s.command("xl network-attach debian-net devid=0")
         assert "already has a vif with devid 0" in out, out
+        out = s.command("xl network-attach debian-net mac=00:16:3e:00:00:02")
+        assert "MAC 00:16:3e:00:00:02 is already another vif's" in out, out
         assert len(vif_rows(s, "debian-net")) == 1
         # Attach: the next devid, a generated MAC in Xen's range.
         out = s.command("xl network-attach debian-net bridge=xenbr1 script=vif-bridge")
@@ -111,13 +109,19 @@ def test_toolstack_and_netfront_handshake():
         assert rows[1][2].startswith("00:16:3e:") and rows[1][2] != "00:16:3e:00:00:02", rows
         assert read(s, f"{BE}/1/bridge") == "xenbr1"
         assert read(s, f"{BE}/1/script") == "vif-bridge"
-        # Detach by MAC and by devid: gone from the list and the store.
+        # netfront connects the new vif as well.
+        rows = wait_rows(s, "debian-net", lambda r: len(r) == 2 and r[1][4] == "4")
+        assert read(s, f"{BE}/1/state") == "4", rows
+        # Detach by MAC and by devid: the frontend closes, then both are
+        # gone from the list and the store.
         assert "Error" not in s.command(f"xl network-detach debian-net {rows[1][2]}")
-        assert [r[0] for r in vif_rows(s, "debian-net")] == ["0"]
+        assert [r[0] for r in wait_rows(s, "debian-net", lambda r: len(r) == 1)] == ["0"]
         assert "couldn't read" in s.command(f"xenstore-read {BE}/1/state")
         assert "not connected" in s.command("xl network-detach debian-net 1")
         assert "Error" not in s.command("xl network-detach debian-net 0")
-        assert vif_rows(s, "debian-net") == []
+        assert wait_rows(s, "debian-net", lambda r: r == []) == []
+        assert "couldn't read" in s.command(f"xenstore-read {BE}/0/state")
+        assert "did not close" not in s.output
         # Destroy drops the backend directories too.
         s.command("xl network-attach debian-net")
         assert [r[0] for r in vif_rows(s, "debian-net")] == ["0"]
