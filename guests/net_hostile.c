@@ -28,8 +28,8 @@
  *      beyond the table, read-only): those responses ERROR, then rx works;
  *  (7) on vif 1, each after a (re)connect: a ring of garbage, req_prod far
  *      beyond the ring, req_prod going backwards, 21 data slots, data past
- *      the end of its page: the backend goes Closing and serves nothing
- *      more; vif 0 still works;
+ *      the end of its page, an rx req_prod far beyond its ring: the
+ *      backend goes Closing and serves nothing more; vif 0 still works;
  *  (8) on vif 1, each from Closed through Initialising: frontend details
  *      netback must refuse (no or a 0 request-rx-copy, ring refs beyond the
  *      table, never granted, not a number or read-only, event channels
@@ -1033,6 +1033,16 @@ static void past_page(struct vif *v)
     tx_publish(v);
 }
 
+/* rx: req_prod 1000 pages ahead; a frame for vif 1 makes netback look. */
+static void rx_overrun(struct vif *v)
+{
+    v->rx_repost = false;
+    v->rxs->req_prod = v->rx_prod + 1000;
+    evtchn_send(v->port);
+    build_frame(13, bcast, vifs[0].mac, next_tag++, TEST_FRAME);
+    send_page(&vifs[0], 13, TEST_FRAME);
+}
+
 static void test_cut_offs(void)
 {
     static const struct {
@@ -1040,7 +1050,7 @@ static void test_cut_offs(void)
         void (*attack)(struct vif *v);
     } cases[] = {
         { "garbage", garbage_ring }, { "overrun", overrun }, { "backwards", backwards },
-        { "slots_21", slots_21 },    { "past_page", past_page },
+        { "slots_21", slots_21 },    { "past_page", past_page }, { "rx_overrun", rx_overrun },
     };
     struct vif *v = &vifs[1];
     build_frame(14, bcast, v->mac, TAG_BAD | 7, PAGE_SIZE);

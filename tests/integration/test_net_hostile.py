@@ -22,7 +22,9 @@ HOSTILE_CFG = "/etc/xen/net-hostile.cfg"
 VICTIM_MAC = "00:16:3e:00:00:02"
 PINGER_MAC = "00:16:3e:00:00:03"
 HOSTILE_MACS = ("00:16:3e:00:00:66", "00:16:3e:00:00:67")
-CUT_OFFS = ["garbage", "overrun", "backwards", "slots_21", "past_page"]
+# (7): each cut-off of vif 1, and the ring netback says was broken.
+CUT_OFFS = [("garbage", "tx"), ("overrun", "tx"), ("backwards", "tx"), ("slots_21", "tx"), ("past_page", "tx"),
+            ("rx_overrun", "rx")]
 # (8): each spoiled handshake, and what netback says about it.
 HANDSHAKES = [
     ("no_request_rx_copy", r"the frontend did not ask for request-rx-copy .*"),
@@ -83,7 +85,7 @@ HOSTILE_CHECKS = (
     + ["rx_good_pages_used_up", "rx_bogus_all_answered", "rx_bogus_all_error", "rx_bogus_ids_echoed",
        "rx_readonly_page_unchanged", "rx_grants_not_in_use", "rx_backend_still_connected"] + _goes_on("rx")
     # (7) cut-offs on vif 1
-    + [f"{c}_{what}" for i, c in enumerate(CUT_OFFS)
+    + [f"{c}_{what}" for i, (c, _) in enumerate(CUT_OFFS)
        for what in (["reconnected"] if i else []) + ["before_okay", "backend_closing", "no_more_service"]]
     + ["vif0_still_connected", "vif0_still_sends", "spoofed_never_delivered"]
     # (8) bad handshakes on vif 1
@@ -117,8 +119,8 @@ def _hostile_done(s, domid):
     # Each cut-off and each refused handshake was said on dom0's console,
     # once, and each reconnect; nothing else, and nothing about vif 0.
     said = re.findall(rf"{AT}netback: d{domid} vif 1: (.+)$", s.output, re.M)
-    broke, again = "the frontend broke its tx ring; disconnected", "frontend reconnecting"
-    want = [re.escape(broke), again] * (len(CUT_OFFS) - 1) + [re.escape(broke)]
+    again = "frontend reconnecting"
+    want = [x for _, ring in CUT_OFFS for x in (again, f"the frontend broke its {ring} ring; disconnected")][1:]
     want += [x for _, why in HANDSHAKES for x in (again, why)] + [again]
     assert len(said) == len(want) and all(re.fullmatch(w, l) for w, l in zip(want, said)), (
         "\n".join(said) + "\n" + s.describe())
