@@ -28,7 +28,7 @@ help:
 	@echo "Lamina build targets (DEBUG=1 default builds with assertions; DEBUG=0 for benchmarks)"
 	@echo "  make run         build, then boot the hypervisor and dom0 (with its initrd) in QEMU; dom0's shell is on the terminal"
 	@echo "                   (a 64 MiB virtio-blk disk, RUN_DISK=$(RUN_DISK), created if absent, is dom0's vda)"
-	@echo "                   (a virtio-net NIC on QEMU user networking is dom0's eth0: 'netif', 'arping')"
+	@echo "                   (a virtio-net NIC on QEMU user networking is dom0's eth0, the vswitch's uplink: 'netif', 'vswitch')"
 	@echo "                   (quit: 'poweroff' in dom0, or Ctrl-A x)"
 	@echo "  make run-iso     the same, booting through GRUB's multiboot2 from a grub-mkrescue ISO"
 	@echo "  make test        host unit tests (Check, ASan+UBSan), lint, then QEMU integration tests (pytest)"

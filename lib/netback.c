@@ -188,7 +188,9 @@ unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_sc
     unsigned result = 0, served = 0, n = 0, pieces = 0;
     for (;;) {
         if (served == budget) {
-            result |= NETBACK_AGAIN;
+            /* AGAIN only if something is left; else idle as below. */
+            if (ring_back_final_check(&nb->tx.core))
+                result |= NETBACK_AGAIN;
             break;
         }
         if (n == NETBACK_TX_BATCH) {

@@ -7,127 +7,23 @@
  * reads and writes data through the ring, closes and reconnects; hostile
  * variants give bad details or break the ring.
  */
-#include "unit.h"
-#include <lamina/blkback.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #define DOMID 5
 #define DEVID 51712
-#define NR_GRANTS 64
 #define DISK_SECTORS 2048
+#include "backend_world.h"
+#include <lamina/blkback.h>
 
-/* ---- the simulated world ---- */
+/* ---- the simulated world (the store and grants: backend_world.h) ---- */
 
-struct node {
-    char path[128];
-    char value[64];
-};
-static struct node store[128];
-static unsigned nr_nodes;
-
-static struct node *find(const char *path)
-{
-    for (unsigned i = 0; i < nr_nodes; i++)
-        if (strcmp(store[i].path, path) == 0)
-            return &store[i];
-    return NULL;
-}
-
-static void set(const char *path, const char *value)
-{
-    struct node *n = find(path);
-    if (!n) {
-        ck_assert_uint_lt(nr_nodes, 128);
-        n = &store[nr_nodes++];
-        snprintf(n->path, sizeof(n->path), "%s", path);
-    }
-    snprintf(n->value, sizeof(n->value), "%s", value);
-}
-
-static const char *get(const char *path)
-{
-    const struct node *n = find(path);
-    return n ? n->value : NULL;
-}
-
-static char fe_path[64], be_path[64];
-
-static void fe_set(const char *key, const char *value)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "%s/%s", fe_path, key);
-    set(p, value);
-}
-
-static const char *be_get(const char *key)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "%s/%s", be_path, key);
-    return get(p);
-}
-
-static int be_state(void)
-{
-    const char *s = be_get("state");
-    return s ? atoi(s) : -1;
-}
-
-struct grant {
-    bool valid;
-    domid_t domid;
-    bool readonly;
-    uint8_t *page;
-};
-static struct grant grants[NR_GRANTS];
-static _Alignas(4096) uint8_t guest_pages[NR_GRANTS][4096];
 static _Alignas(4096) uint8_t backend_buf[BLKBACK_BUF_PAGES][4096];
 
 static bool ring_is_mapped;
 static unsigned bound_port, notifies, copies_failed, disk_calls;
 static long map_error;
-static char last_log[256];
-
-static long w_read(void *ctx, const char *path, char *buf, size_t cap)
-{
-    (void)ctx;
-    const char *v = get(path);
-    if (!v)
-        return -XEN_ENOENT;
-    if (strlen(v) >= cap)
-        return -XEN_E2BIG;
-    strcpy(buf, v);
-    return 0;
-}
-
-static long w_write(void *ctx, const char *path, const char *value)
-{
-    (void)ctx;
-    set(path, value);
-    return 0;
-}
-
-static long w_rm(void *ctx, const char *path)
-{
-    (void)ctx;
-    size_t len = strlen(path);
-    for (unsigned i = 0; i < nr_nodes;) {
-        if (strncmp(store[i].path, path, len) == 0 && (store[i].path[len] == 0 || store[i].path[len] == '/'))
-            store[i] = store[--nr_nodes];
-        else
-            i++;
-    }
-    return 0;
-}
 
 static struct grant *grant_for(struct blkback *b, grant_ref_t ref, bool write)
 {
-    if (ref >= NR_GRANTS || !grants[ref].valid || grants[ref].domid != 0 || b->xb.domid != DOMID)
-        return NULL;
-    if (write && grants[ref].readonly)
-        return NULL;
-    return &grants[ref];
+    return grant_check(ref, b->xb.domid, write);
 }
 
 static volatile void *w_map_ring(void *ctx, struct blkback *b, grant_ref_t ref, long *rc)
@@ -201,12 +97,6 @@ static long w_copy(void *ctx, struct blkback *b, const struct blkback_copy *c, u
     return rc;
 }
 
-static void w_log(void *ctx, const char *msg)
-{
-    (void)ctx;
-    snprintf(last_log, sizeof(last_log), "%s", msg);
-}
-
 static const struct blkback_ops ops = {
     .read = w_read, .write = w_write, .rm = w_rm, .map_ring = w_map_ring, .unmap_ring = w_unmap_ring,
     .bind = w_bind, .unbind = w_unbind, .notify = w_notify, .copy = w_copy, .log = w_log,
@@ -252,26 +142,15 @@ static struct blkback be;
 static struct ring_shared_header *fring;
 static RING_IDX f_prod, f_rsp_cons;
 
-static void grant(grant_ref_t ref, bool readonly)
-{
-    grants[ref] = (struct grant){ .valid = true, .domid = 0, .readonly = readonly, .page = guest_pages[ref] };
-}
-
 static void world_reset(void)
 {
-    memset(store, 0, sizeof(store));
-    nr_nodes = 0;
-    memset(grants, 0, sizeof(grants));
-    memset(guest_pages, 0, sizeof(guest_pages));
+    world_store_reset("vbd", DEVID);
     ring_is_mapped = false;
     bound_port = notifies = copies_failed = disk_calls = flushes = 0;
     map_error = 0;
     fail_disk = false;
-    last_log[0] = 0;
     for (unsigned i = 0; i < sizeof(disk_data); i++)
         disk_data[i] = (uint8_t)(i * 7 + i / 512);
-    snprintf(fe_path, sizeof(fe_path), "/local/domain/%u/device/vbd/%u", DOMID, DEVID);
-    snprintf(be_path, sizeof(be_path), "/local/domain/0/backend/vbd/%u/%u", DOMID, DEVID);
     fe_set("state", "1");
     fe_set("backend", be_path);
     fe_set("virtual-device", "51712");

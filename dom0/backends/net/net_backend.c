@@ -151,8 +151,11 @@ static void op_copy(void *ctx, struct netback *nb, struct netback_copy *c, unsig
         };
     }
     long rc = hyp_grant_table_op(GNTTABOP_copy, copy_ops, n);
-    for (unsigned i = 0; i < n; i++)
-        c[i].status = rc ? GNTST_general_error : copy_ops[i].status;
+    for (unsigned i = 0; i < n; i++) {
+        c[i].status = GNTST_general_error;
+        if (!rc)
+            c[i].status = copy_ops[i].status;
+    }
 }
 
 static const struct netback_ops ops = {
