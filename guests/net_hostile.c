@@ -16,7 +16,7 @@
  *      one): every slot ERROR, nothing forwarded, the ring goes on;
  *  (3) bad packets: shorter than 14, longer than 1518 (one slot, several
  *      slots, 65535 bytes), fragments larger than the whole, 19 and 20
- *      slots, GSO and multicast extras not offered: ERROR, nothing
+ *      slots, GSO without csum_blank or of TCPv6, multicast extras: ERROR, nothing
  *      forwarded; a csum_blank frame with a bogus IP header is answered;
  *  (4) spoofing: frames from the victim's MAC (victim= on the command
  *      line), from vif 1's, group and zero sources: answered OKAY, never
@@ -767,12 +767,21 @@ static void test_bad_packets(void)
                              (uint16_t)(i ? 60 : 60 * n));
         check_int(n == 19 ? "slots_19" : "slots_20", xmit(&vifs[0], s, n), NETIF_RSP_ERROR);
     }
-    /* Extras we do not offer: a TCPv4 GSO, a multicast add. */
+    /* GSO: TCPv4 is offered but only with the checksum left to the
+     * backend (it must segment); TCPv6 is not offered; nor is multicast. */
     s[0] = data_slot(REF_TXBUF + 1, 0, NETTXF_extra_info, 1500);
     s[1] = (struct slot){ .extra = true,
                           .u.ext = { .type = XEN_NETIF_EXTRA_TYPE_GSO,
                                      .u.gso = { .size = 1400, .type = XEN_NETIF_GSO_TYPE_TCPV4 } } };
-    check_int("gso_tcpv4_not_offered", xmit(&vifs[0], s, 2), NETIF_RSP_ERROR);
+    check_int("gso_tcpv4_checksum_not_blank", xmit(&vifs[0], s, 2), NETIF_RSP_ERROR);
+    s[1].u.ext.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV6;
+    s[0] = data_slot(REF_TXBUF + 1, 0, NETTXF_extra_info | NETTXF_csum_blank, 1500);
+    check_int("gso_tcpv6_not_offered", xmit(&vifs[0], s, 2), NETIF_RSP_ERROR);
+    /* A TCPv4 GSO packet whose headers are not TCP at all: taken (the
+     * backend cannot know before it looks), then dropped where it would
+     * have to be segmented; the ring goes on. */
+    s[1].u.ext.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+    check_int("gso_tcpv4_bogus_headers_answered", xmit(&vifs[0], s, 2), NETIF_RSP_OKAY);
     s[1] = (struct slot){ .extra = true,
                           .u.ext = { .type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD,
                                      .u.mcast = { .addr = { 0x01, 0, 0x5e, 0, 0, 1 } } } };

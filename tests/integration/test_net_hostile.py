@@ -71,7 +71,8 @@ HOSTILE_CHECKS = (
        "tx_good_then_revoked", "no_tx_grant_left_in_use"] + _goes_on("grants")
     # (3) bad packets
     + ["size_0", "size_1", "size_13", "size_1519", "size_4096", "size_2000_in_2_slots", "size_65535_in_16_slots",
-       "fragments_exceed_size", "fragments_exceed_size_3", "slots_19", "slots_20", "gso_tcpv4_not_offered",
+       "fragments_exceed_size", "fragments_exceed_size_3", "slots_19", "slots_20", "gso_tcpv4_checksum_not_blank",
+       "gso_tcpv6_not_offered", "gso_tcpv4_bogus_headers_answered",
        "mcast_extra_not_offered"] + _goes_on("packets") + ["csum_blank_bogus_ip_answered"] + _goes_on("csum_blank")
     # (4) spoofing
     + ["spoof_victim_broadcast_okay", "spoof_victim_to_vif1_okay", "spoof_victim_to_itself_okay",
