@@ -20,6 +20,7 @@
 #include <public/io/xenbus.h>
 #include <public/io/xs_wire.h>
 #include <guest/events.h>
+#include <guest/frontend.h>
 #include <guest/hypercall.h>
 #include <guest/pvclock.h>
 #include <guest/runtime.h>
@@ -28,7 +29,6 @@
 #include <guest/xenstore.h>
 
 #define G "blk_hostile"
-#define PTE_RW_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D)
 #define WAIT_NS 5000000000ULL
 #define RING_SLOTS 32u                 /* BLKIF_RING_SLOTS(0) */
 #define REF_RING 8u                    /* refs below 8 are the toolstack's */
@@ -37,11 +37,9 @@
 #define REF_SPARE 40u                  /* refs for the grant attacks */
 #define BAD_SECTOR 64u                 /* where refused writes aim */
 
-static uint8_t table_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t ring_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t data[NR_DATA][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
-static volatile struct grant_entry_v1 *gt;
 static volatile struct ring_shared_header *sring;
 static volatile union blkif_sring_entry *slots;
 static RING_IDX req_prod, rsp_cons;
@@ -50,34 +48,6 @@ static uint16_t be_id;
 static uint64_t sectors;
 static char fe[64], be[128];
 static uint64_t next_id = 0x1000;
-
-static void grant(uint32_t ref, uint16_t domid, uint64_t frame, uint16_t flags)
-{
-    gt[ref].domid = domid;
-    gt[ref].frame = (uint32_t)frame;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    gt[ref].flags = flags;
-}
-
-static void on_port(unsigned p, void *d)
-{
-    (void)p;
-    (void)d;
-}
-
-static long read_at(const char *dir, const char *key, char *buf, size_t cap)
-{
-    char path[192];
-    fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
-    return xsc_read(path, buf, cap);
-}
-
-static long write_at(const char *dir, const char *key, const char *value)
-{
-    char path[192];
-    fmt_snprintf(path, sizeof(path), "%s/%s", dir, key);
-    return xsc_write(path, value);
-}
 
 static uint64_t parse_dec(const char *s)
 {
@@ -96,7 +66,7 @@ static uint64_t parse_dec(const char *s)
 static uint64_t be_state(void)
 {
     char v[16];
-    return read_at(be, "state", v, sizeof(v)) > 0 ? parse_dec(v) : ~0ULL;
+    return fe_read(be, "state", v, sizeof(v)) > 0 ? parse_dec(v) : ~0ULL;
 }
 
 /* Polls the backend's state (every timer tick) until it is `want`. */
@@ -192,18 +162,6 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* ---- handshake ---- */
 
-static bool setup_grant_table(void)
-{
-    uint64_t frame = 0;
-    struct gnttab_setup_table op = { .dom = DOMID_SELF, .nr_frames = 1, .frame_list = (uint64_t)(uintptr_t)&frame };
-    long rc = hypercall3(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &op, 1);
-    if (!check_int("setup_grant_table", rc ? rc : op.status, 0))
-        return false;
-    rc = hyp_update_va_mapping((uint64_t)(uintptr_t)table_page, (frame << 12) | PTE_RW_FLAGS, UVMF_INVLPG);
-    gt = (volatile struct grant_entry_v1 *)table_page;
-    return check_int("map_grant_table", rc, 0);
-}
-
 static bool connect(void)
 {
     char v[256];
@@ -211,46 +169,46 @@ static bool connect(void)
     if (!check_cond_hex("vbd_listed", n > 1, (uint64_t)n, "a device/vbd entry"))
         return false;
     fmt_snprintf(fe, sizeof(fe), "device/vbd/%s", v);   /* the first name */
-    n = read_at(fe, "backend", be, sizeof(be));
+    n = fe_read(fe, "backend", be, sizeof(be));
     if (!check_cond_hex("backend_path", n > 0 && be[0] == '/', (uint64_t)n, "an absolute path"))
         return false;
-    n = read_at(fe, "backend-id", v, sizeof(v));
+    n = fe_read(fe, "backend-id", v, sizeof(v));
     be_id = (uint16_t)(n > 0 ? parse_dec(v) : 0xffff);
     if (!check_int("backend_id_dom0", be_id, 0))
         return false;
     if (!check_true("backend_initwait", wait_be_state(XenbusStateInitWait, WAIT_NS), "other", "InitWait"))
         return false;
-    if (!setup_grant_table())
+    if (!fe_setup_grant_table())
         return false;
 
     sring = (volatile struct ring_shared_header *)ring_page;
     slots = (volatile union blkif_sring_entry *)(ring_page + RING_HEADER_SIZE);
     sring->req_event = 1;
     sring->rsp_event = 1;
-    grant(REF_RING, be_id, va_to_mfn(ring_page), GTF_permit_access);
+    fe_grant(REF_RING, be_id, va_to_mfn(ring_page), GTF_permit_access);
     for (unsigned i = 0; i < NR_DATA; i++)
-        grant(REF_DATA + i, be_id, va_to_mfn(data[i]), GTF_permit_access);
+        fe_grant(REF_DATA + i, be_id, va_to_mfn(data[i]), GTF_permit_access);
     long p = evtchn_alloc_unbound(DOMID_SELF, be_id);
     if (!check_cond_hex("alloc_unbound_port", p > 0, (uint64_t)p, "a port"))
         return false;
     port = (unsigned)p;
-    evtchn_set_handler(port, on_port, NULL);
+    evtchn_set_handler(port, fe_ignore_event, NULL);
     evtchn_unmask(port);
 
     fmt_snprintf(v, sizeof(v), "%u", REF_RING);
-    long rc = write_at(fe, "ring-ref", v);
+    long rc = fe_write(fe, "ring-ref", v);
     fmt_snprintf(v, sizeof(v), "%u", port);
-    rc = rc ? rc : write_at(fe, "event-channel", v);
-    rc = rc ? rc : write_at(fe, "protocol", "x86_64-abi");
-    rc = rc ? rc : write_at(fe, "state", "3");
+    rc = rc ? rc : fe_write(fe, "event-channel", v);
+    rc = rc ? rc : fe_write(fe, "protocol", "x86_64-abi");
+    rc = rc ? rc : fe_write(fe, "state", "3");
     if (!check_int("publish_ring", rc, 0))
         return false;
     if (!check_true("backend_connected", wait_be_state(XenbusStateConnected, 2 * WAIT_NS), "other", "Connected"))
         return false;
-    n = read_at(be, "sectors", v, sizeof(v));
+    n = fe_read(be, "sectors", v, sizeof(v));
     sectors = n > 0 ? parse_dec(v) : 0;
     check_range("sectors", sectors, 256, 1ULL << 40);
-    check_int("frontend_connected", write_at(fe, "state", "4"), 0);
+    check_int("frontend_connected", fe_write(fe, "state", "4"), 0);
     return sectors >= 256 && sectors < (1ULL << 40);
 }
 
@@ -282,24 +240,6 @@ static void test_sanity(void)
 
 /* ---- (2) grants ---- */
 
-/* An MFN that is not ours: past the highest of our frames, skipping any
- * that are. */
-static uint64_t foreign_mfn(void)
-{
-    uint64_t top = 0;
-    for (uint64_t pfn = 0; pfn < start_info->nr_pages; pfn++) {
-        uint64_t m = pfn_to_mfn(pfn);
-        if (m != ~0ULL && m > top)
-            top = m;
-    }
-    for (uint64_t m = top + 1; m < top + 4096; m++) {
-        uint64_t pfn = m < MACH2PHYS_NR_ENTRIES ? m2p_table()[m] : ~0ULL;
-        if (pfn >= start_info->nr_pages || pfn_to_mfn(pfn) != m)
-            return m;
-    }
-    return 1;
-}
-
 static void test_grants(void)
 {
     fill(9, 0xa0);
@@ -307,15 +247,12 @@ static void test_grants(void)
     uint32_t r_revoked = REF_SPARE, r_other = REF_SPARE + 1, r_foreign = REF_SPARE + 2,
              r_hv = REF_SPARE + 3, r_ro = REF_SPARE + 4, r_unused = REF_SPARE + 5;
     /* Revoked: granted, then taken back (the granter's compare-exchange). */
-    grant(r_revoked, be_id, va_to_mfn(data[9]), GTF_permit_access);
-    uint16_t expect = GTF_permit_access;
-    bool revoked = __atomic_compare_exchange_n(&gt[r_revoked].flags, &expect, 0, false, __ATOMIC_SEQ_CST,
-                                               __ATOMIC_SEQ_CST);
-    check_true("revoke_idle_grant", revoked, "busy", "revoked");
-    grant(r_other, 0x7fef, va_to_mfn(data[9]), GTF_permit_access);     /* for some other domain */
-    grant(r_foreign, be_id, foreign_mfn(), GTF_permit_access);         /* a frame not ours */
-    grant(r_hv, be_id, 1, GTF_permit_access);                          /* a hypervisor frame */
-    grant(r_ro, be_id, va_to_mfn(data[10]), GTF_permit_access | GTF_readonly);
+    fe_grant(r_revoked, be_id, va_to_mfn(data[9]), GTF_permit_access);
+    check_true("revoke_idle_grant", fe_revoke(r_revoked, GTF_permit_access), "busy", "revoked");
+    fe_grant(r_other, 0x7fef, va_to_mfn(data[9]), GTF_permit_access);     /* for some other domain */
+    fe_grant(r_foreign, be_id, fe_foreign_mfn(), GTF_permit_access);         /* a frame not ours */
+    fe_grant(r_hv, be_id, 1, GTF_permit_access);                          /* a hypervisor frame */
+    fe_grant(r_ro, be_id, va_to_mfn(data[10]), GTF_permit_access | GTF_readonly);
 
     check_int("write_gref_beyond_table", one_seg(BLKIF_OP_WRITE, BAD_SECTOR, 5000, 0, 7), BLKIF_RSP_ERROR);
     check_int("write_gref_huge", one_seg(BLKIF_OP_WRITE, BAD_SECTOR, 0xffffffffu, 0, 7), BLKIF_RSP_ERROR);
@@ -348,8 +285,8 @@ static void test_grants(void)
     check_true("refused_writes_left_disk_zero", all_zero(data[7], 2 * PAGE_SIZE), "data", "zero");
     uint16_t busy = 0;
     for (unsigned i = 0; i < NR_DATA; i++)
-        busy |= gt[REF_DATA + i].flags & (GTF_reading | GTF_writing);
-    busy |= gt[r_ro].flags & (GTF_reading | GTF_writing);
+        busy |= fe_gt[REF_DATA + i].flags & (GTF_reading | GTF_writing);
+    busy |= fe_gt[r_ro].flags & (GTF_reading | GTF_writing);
     check_hex("no_grant_left_in_use", busy, 0);
 }
 
@@ -461,7 +398,7 @@ static void test_overrun(void)
     struct blkif_response rsp;
     check_true("overrun_no_more_service", !take_response(&rsp) && sring->rsp_prod == rsp_before, "answered",
                "silence");
-    check_int("frontend_closed", write_at(fe, "state", "6"), 0);
+    check_int("frontend_closed", fe_write(fe, "state", "6"), 0);
     check_true("backend_closed_after_frontend", wait_be_state(XenbusStateClosed, WAIT_NS), "other", "Closed");
 }
 
@@ -508,14 +445,7 @@ static void test_xenstore_flood(void)
 void kernel_main(void)
 {
     test_begin(G);
-    check_int("set_trap_table", traps_install(), 0);
-    check_int("register_event_callback", events_init(), 0);
-    long tport = evtchn_bind_virq(VIRQ_TIMER, 0);
-    check_cond_hex("bind_virq_timer", tport > 0, (uint64_t)tport, "a port > 0");
-    if (tport > 0) {
-        evtchn_set_handler((unsigned)tport, on_port, NULL);
-        evtchn_unmask((unsigned)tport);
-    }
+    fe_start_of_day();
     if (check_true("store_ring_ours", xsc_init(), "not", "our page") && connect()) {
         test_sanity();
         test_grants();

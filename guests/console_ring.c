@@ -23,6 +23,7 @@
 #include <lamina/string.h>
 #include <public/io/console.h>
 #include <guest/events.h>
+#include <guest/frontend.h>
 #include <guest/hypercall.h>
 #include <guest/pvclock.h>
 #include <guest/runtime.h>
@@ -35,21 +36,6 @@
 
 static volatile struct xencons_interface *ring;
 static unsigned port;
-
-static uint64_t cmdline_number(const char *key, uint64_t dflt, uint64_t max)
-{
-    char val[24];
-    uint64_t v;
-    if (!cmdline_find(start_info->cmd_line, key, val, sizeof(val)) || parse_u64(val, &v) || v == 0 || v > max)
-        return dflt;
-    return v;
-}
-
-static void on_port(unsigned p, void *data)
-{
-    (void)p;
-    (void)data;
-}
 
 struct wait_arg {
     const volatile XENCONS_RING_IDX *idx;
@@ -163,16 +149,9 @@ static long ring_read_line(char *buf, size_t size, uint64_t timeout_ns)
 
 static bool setup(void)
 {
-    check_int("set_trap_table", traps_install(), 0);
-    check_int("register_event_callback", events_init(), 0);
     /* VIRQ_TIMER with its default 10 ms tick: every wait below wakes often
      * enough to notice its deadline. */
-    long tport = evtchn_bind_virq(VIRQ_TIMER, 0);
-    check_cond_hex("bind_virq_timer", tport > 0, (uint64_t)tport, "a port > 0");
-    if (tport > 0) {
-        evtchn_set_handler((unsigned)tport, on_port, NULL);
-        evtchn_unmask((unsigned)tport);
-    }
+    fe_start_of_day();
 
     uint64_t mfn = start_info->console.domU.mfn;
     uint64_t pfn = mfn < MACH2PHYS_NR_ENTRIES ? m2p_table()[mfn] : ~0ULL;
@@ -192,7 +171,7 @@ static bool setup(void)
     check_true("console_port_bound_by_dom0",
                rc == 0 && st.status == EVTCHNSTAT_interdomain && st.u.interdomain.dom == 0,
                rc ? "no such port" : "not bound to dom0", "interdomain with dom0");
-    evtchn_set_handler(port, on_port, NULL);
+    evtchn_set_handler(port, fe_ignore_event, NULL);
     evtchn_unmask(port);
     return true;
 }

@@ -4,7 +4,7 @@
 GUEST_NAMES := entry_state hypercall_page events_timers trap_bounce priv_insn \
                hv_memory hypercall_storm crash_unhandled writable_pt \
                misc_hypercalls victim attacker console_ring ldt_failsafe grant_table \
-               blk_hostile
+               blk_hostile net_hostile
 
 GUEST_CFLAGS := $(FREESTANDING) -mcmodel=kernel -fno-pie -fno-pic -Iguests/lib/include -MMD -MP
 GUEST_ASFLAGS := $(GUEST_CFLAGS) -D__ASSEMBLER__

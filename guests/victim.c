@@ -9,7 +9,6 @@
  * off. Also checks the builder's contract for a domU (xen-pv-abi.md §3.6,
  * §3.9): no privilege flags, two unbound ports offered to dom0, ring pages.
  */
-#include <lamina/cmdline.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
 #include <guest/events.h>
@@ -100,15 +99,6 @@ static bool sleep_ns(uint64_t ns)
     if (hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t))
         return false;
     return block_until(timer_fired, &before, ns + 2000 * MS);
-}
-
-static uint64_t cmdline_number(const char *key, uint64_t dflt, uint64_t max)
-{
-    char val[24];
-    uint64_t v;
-    if (!cmdline_find(start_info->cmd_line, key, val, sizeof(val)) || parse_u64(val, &v) || v == 0 || v > max)
-        return dflt;
-    return v;
 }
 
 static void check_port(const char *name, uint32_t port)

@@ -11,5 +11,5 @@ LIB_SRCS += lib/xz.c lib/bzimage.c
 LIB_HOST_SRCS += lib/xz.c lib/bzimage.c
 LIB_SRCS += lib/blkif.c lib/xenbus_back.c lib/blkback.c lib/xl_disk.c lib/partition.c lib/virtq.c
 LIB_HOST_SRCS += lib/blkif.c lib/xenbus_back.c lib/blkback.c lib/xl_disk.c lib/partition.c lib/virtq.c
-LIB_SRCS += lib/arp.c lib/xl_vif.c lib/ring_back.c lib/netif.c lib/vswitch.c lib/netback.c lib/netcsum.c
-LIB_HOST_SRCS += lib/arp.c lib/xl_vif.c lib/ring_back.c lib/netif.c lib/vswitch.c lib/netback.c lib/netcsum.c
+LIB_SRCS += lib/arp.c lib/xl_vif.c lib/ring_back.c lib/netif.c lib/vswitch.c lib/netback.c lib/netcsum.c lib/netgso.c
+LIB_HOST_SRCS += lib/arp.c lib/xl_vif.c lib/ring_back.c lib/netif.c lib/vswitch.c lib/netback.c lib/netcsum.c lib/netgso.c

@@ -96,6 +96,9 @@ static int connect(struct xenbus_back *xb)
         return -1;
     }
     nb->local_port = (unsigned)rc;
+    uint64_t gso = 0, sg = 0;
+    nb->fe_gso = xenbus_back_read_fe_uint(xb, "feature-gso-tcpv4", 1, &gso) && gso == 1 &&
+                 xenbus_back_read_fe_uint(xb, "feature-sg", 1, &sg) && sg == 1;
     /* Anything the frontend queued before we connected is served at the
      * next poll; a notification makes it look at its rings too. */
     nb->ops->notify(nb->ctx, nb, nb->local_port);
@@ -118,7 +121,7 @@ long netback_probe(struct netback *nb, const struct netback_ops *ops, void *ctx,
         return -XEN_EINVAL;
     static const char *const offers[][2] = {
         { "feature-rx-copy", "1" },           { "feature-rx-flip", "0" },
-        { "feature-sg", "1" },                { "feature-gso-tcpv4", "0" },
+        { "feature-sg", "1" },                { "feature-gso-tcpv4", "1" },
         { "feature-gso-tcpv6", "0" },         { "feature-ipv6-csum-offload", "0" },
         { "feature-split-event-channels", "0" }, { "feature-multicast-control", "0" },
     };
@@ -152,31 +155,52 @@ static void cut_off(struct netback *nb, const char *ring)
     xenbus_back_fail(&nb->xb);
 }
 
+/* Adds the copies of [buf, buf + len) from the guest's `gref` at `offset`,
+ * cut where our side crosses a page. */
+static unsigned add_copies(struct netback_copy *c, grant_ref_t gref, uint16_t offset, uint8_t *buf, uint32_t len)
+{
+    unsigned n = 0;
+    while (len) {
+        uint32_t room = 4096u - (uint32_t)((uintptr_t)buf & 4095u), piece = len < room ? len : room;
+        c[n++] = (struct netback_copy){ .gref = gref, .offset = offset, .len = (uint16_t)piece, .buf = buf,
+                                        .status = GNTST_general_error };
+        buf += piece;
+        offset = (uint16_t)(offset + piece);
+        len -= piece;
+    }
+    return n;
+}
+
 /* Copies the batch's packets out of the guest's grants, hands the good ones
- * on and answers every slot; returns the number handed on. */
+ * on and answers every slot. A packet with out[i].len == 0 is answered ERROR. */
 static void finish_batch(struct netback *nb, struct netback_scratch *s, unsigned n, unsigned pieces,
                          netback_deliver_fn deliver, void *arg)
 {
     if (pieces)
         nb->ops->copy(nb->ctx, nb, s->copy, pieces, false);
-    unsigned piece = 0;
     for (unsigned i = 0; i < n; i++) {
-        const struct netif_tx_packet *p = &s->pkt[i];
-        struct netback_frame *f = &s->frame[i];
-        bool ok = f->len != 0;
-        for (unsigned k = 0; ok && k < p->nr_frags; k++)
-            ok = s->copy[piece + k].status == GNTST_okay;
-        if (f->len)
-            piece += p->nr_frags;
+        const struct netback_packet *out = &s->out[i];
+        bool ok = out->len != 0;
+        for (unsigned k = 0; ok && k < s->nr_pieces[i]; k++)
+            ok = s->copy[s->first_piece[i] + k].status == GNTST_okay;
         if (ok) {
             nb->stats.tx_packets++;
-            nb->stats.tx_bytes += f->len;
-            deliver(arg, nb, f);
+            nb->stats.tx_bytes += out->len;
+            deliver(arg, nb, out);
         } else {
             nb->stats.tx_errors++;
         }
-        netif_tx_respond(&nb->tx, p, ok ? NETIF_RSP_OKAY : NETIF_RSP_ERROR);
+        netif_tx_respond(&nb->tx, &s->pkt[i], ok ? NETIF_RSP_OKAY : NETIF_RSP_ERROR);
     }
+}
+
+/* Whether a packet netif accepted is one we forward: an ordinary frame, or
+ * a TCPv4 GSO packet with the checksum left to us (segmenting needs it). */
+static bool sendable(const struct netif_tx_packet *p)
+{
+    if (p->gso_type == XEN_NETIF_GSO_TYPE_NONE)
+        return p->len <= NETBACK_MAX_FRAME;
+    return p->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && (p->flags & NETTXF_csum_blank);
 }
 
 unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_scratch *s,
@@ -184,8 +208,9 @@ unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_sc
 {
     if (!netback_connected(nb))
         return 0;
-    const struct netif_tx_limits lim = { .gso_tcpv4 = false, .gso_tcpv6 = false };
+    const struct netif_tx_limits lim = { .gso_tcpv4 = true, .gso_tcpv6 = false };
     unsigned result = 0, served = 0, n = 0, pieces = 0;
+    uint32_t used = 0;              /* bytes of the arena taken by this batch */
     for (;;) {
         if (served == budget) {
             /* AGAIN only if something is left; else idle as below. */
@@ -193,9 +218,11 @@ unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_sc
                 result |= NETBACK_AGAIN;
             break;
         }
-        if (n == NETBACK_TX_BATCH) {
+        /* Room for one more packet of any size, or the batch goes now. */
+        if (n == NETBACK_TX_BATCH || used + NETBACK_MAX_PACKET > NETBACK_TX_ARENA) {
             finish_batch(nb, s, n, pieces, deliver, arg);
             n = pieces = 0;
+            used = 0;
         }
         struct netif_tx_packet *p = &s->pkt[n];
         int rc = netif_tx_next(&nb->tx, &lim, p);
@@ -210,21 +237,24 @@ unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_sc
                 continue;
             break;
         }
-        struct netback_frame *f = &s->frame[n];
-        f->len = 0;     /* 0: answer ERROR */
-        if (rc == NETIF_RING_GOT && p->len <= NETBACK_MAX_FRAME) {
-            uint32_t at = 0;
+        struct netback_packet *out = &s->out[n];
+        *out = (struct netback_packet){ .data = s->arena + used };
+        s->first_piece[n] = (uint16_t)pieces;
+        s->nr_pieces[n] = 0;
+        if (rc == NETIF_RING_GOT && sendable(p)) {
+            uint8_t *at = s->arena + used;
             for (unsigned k = 0; k < p->nr_frags; k++) {
-                s->copy[pieces + k] = (struct netback_copy){
-                    .gref = p->frag[k].gref, .offset = p->frag[k].offset, .len = p->frag[k].len,
-                    .buf = f->data + at, .status = GNTST_general_error,
-                };
+                pieces += add_copies(&s->copy[pieces], p->frag[k].gref, p->frag[k].offset, at, p->frag[k].len);
                 at += p->frag[k].len;
             }
-            pieces += p->nr_frags;
-            f->len = (uint16_t)p->len;
-            f->flags = (uint16_t)(((p->flags & NETTXF_csum_blank) ? NETRXF_csum_blank | NETRXF_data_validated : 0) |
-                                  ((p->flags & NETTXF_data_validated) ? NETRXF_data_validated : 0));
+            s->nr_pieces[n] = (uint16_t)(pieces - s->first_piece[n]);
+            out->len = p->len;
+            out->flags = (uint16_t)(((p->flags & NETTXF_csum_blank) ? NETRXF_csum_blank | NETRXF_data_validated : 0) |
+                                    ((p->flags & NETTXF_data_validated) ? NETRXF_data_validated : 0));
+            out->gso_type = p->gso_type;
+            out->gso_size = p->gso_type ? p->gso_size : 0;
+            /* The next packet starts on a 64-byte line. */
+            used += (p->len + 63u) & ~63u;
         }
         n++;
         served++;
@@ -267,17 +297,17 @@ unsigned netback_rx_flush(struct netback *nb, struct netback_scratch *s)
             if (rc != NETIF_RING_GOT)
                 break;
             const struct netback_frame *f = &nb->rxq[(nb->rxq_head + n) % NETBACK_RXQ_LEN];
-            s->copy[n] = (struct netback_copy){
+            s->rx_copy[n] = (struct netback_copy){
                 .gref = req[n].gref, .offset = 0, .len = f->len, .buf = (void *)(uintptr_t)f->data,
                 .status = GNTST_general_error,
             };
             n++;
         }
         if (n)
-            nb->ops->copy(nb->ctx, nb, s->copy, n, true);
+            nb->ops->copy(nb->ctx, nb, s->rx_copy, n, true);
         for (unsigned i = 0; i < n; i++) {
             const struct netback_frame *f = &nb->rxq[nb->rxq_head];
-            if (s->copy[i].status == GNTST_okay) {
+            if (s->rx_copy[i].status == GNTST_okay) {
                 nb->stats.rx_packets++;
                 nb->stats.rx_bytes += f->len;
                 (void)netif_rx_respond(&nb->rx, req[i].id, 0, f->flags, f->len);
@@ -299,4 +329,60 @@ unsigned netback_rx_flush(struct netback *nb, struct netback_scratch *s)
     if (ring_back_push(&nb->rx.core))
         nb->ops->notify(nb->ctx, nb, nb->local_port);
     return result;
+}
+
+bool netback_rx_gso(struct netback *nb, const struct netback_packet *p, struct netback_scratch *s)
+{
+    if (!netback_connected(nb) || !nb->fe_gso || p->gso_type != XEN_NETIF_GSO_TYPE_TCPV4 || !p->gso_size ||
+        p->len < XEN_NETIF_ETH_HLEN || p->len > NETBACK_MAX_PACKET)
+        return false;
+    /* Frames queued before it go first. */
+    if (nb->rxq_count)
+        netback_rx_flush(nb, s);
+    if (nb->rxq_count || !netback_connected(nb))
+        return false;
+    const unsigned pages = (p->len + XEN_NETIF_PAGE_SIZE - 1) / XEN_NETIF_PAGE_SIZE;
+    int posted = ring_back_unconsumed(&nb->rx.core);
+    if (posted < 0) {
+        cut_off(nb, "rx");
+        return false;
+    }
+    if ((unsigned)posted < pages + 1)
+        return false;
+    /* Ring order: the first page, the slot the GSO extra goes in, the rest. */
+    struct netif_rx_request req[NETBACK_MAX_PACKET / XEN_NETIF_PAGE_SIZE + 2] = { 0 };
+    unsigned nreq = 0, pieces = 0;
+    bool ok = true;
+    for (unsigned i = 0; i < pages + 1; i++)
+        ok &= netif_rx_next(&nb->rx, &req[nreq++]) == NETIF_RING_GOT;
+    for (unsigned i = 0, slot = 0; ok && i < pages; i++, slot += i == 1 ? 2 : 1) {
+        uint32_t at = i * XEN_NETIF_PAGE_SIZE, len = p->len - at < XEN_NETIF_PAGE_SIZE ? p->len - at : XEN_NETIF_PAGE_SIZE;
+        pieces += add_copies(&s->rx_copy[pieces], req[slot].gref, 0, (uint8_t *)(uintptr_t)(p->data + at), len);
+    }
+    if (ok)
+        nb->ops->copy(nb->ctx, nb, s->rx_copy, pieces, true);
+    for (unsigned k = 0; ok && k < pieces; k++)
+        ok = s->rx_copy[k].status == GNTST_okay;
+    if (!ok) {
+        /* Every slot taken is answered, each as a failed packet of its own. */
+        for (unsigned i = 0; i < nreq; i++)
+            (void)netif_rx_respond(&nb->rx, req[i].id, 0, 0, NETIF_RSP_ERROR);
+        nb->stats.rx_errors++;
+    } else {
+        const uint16_t csum = p->flags & (NETRXF_csum_blank | NETRXF_data_validated);
+        for (unsigned i = 0, slot = 0; i < pages; i++, slot += i == 1 ? 2 : 1) {
+            uint32_t at = i * XEN_NETIF_PAGE_SIZE;
+            uint32_t len = p->len - at < XEN_NETIF_PAGE_SIZE ? p->len - at : XEN_NETIF_PAGE_SIZE;
+            uint16_t flags = (uint16_t)((i + 1 < pages ? NETRXF_more_data : 0) |
+                                        (i == 0 ? (uint16_t)(NETRXF_extra_info | csum) : 0));
+            (void)netif_rx_respond(&nb->rx, req[slot].id, 0, flags, (int32_t)len);
+            if (i == 0)
+                (void)netif_rx_respond_gso(&nb->rx, XEN_NETIF_GSO_TYPE_TCPV4, p->gso_size);
+        }
+        nb->stats.rx_packets++;
+        nb->stats.rx_bytes += p->len;
+    }
+    if (ring_back_push(&nb->rx.core))
+        nb->ops->notify(nb->ctx, nb, nb->local_port);
+    return true;
 }

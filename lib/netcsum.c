@@ -29,14 +29,14 @@ uint32_t netcsum_add(uint32_t sum, const uint8_t *p, uint32_t len)
     return (sum & 0xffffu) + (sum >> 16);
 }
 
-static uint16_t fold(uint32_t sum)
+uint16_t netcsum_fold(uint32_t sum)
 {
     while (sum >> 16)
         sum = (sum & 0xffffu) + (sum >> 16);
     return (uint16_t)sum;
 }
 
-int netcsum_fill(uint8_t *frame, uint32_t len)
+int netcsum_parse(const uint8_t *frame, uint32_t len, struct netcsum_pkt *p)
 {
     uint32_t l3 = ETH_HLEN;
     if (len < ETH_HLEN)
@@ -49,7 +49,7 @@ int netcsum_fill(uint8_t *frame, uint32_t len)
         l3 += 4;
     }
     const uint8_t *ip = frame + l3;
-    uint32_t avail = len - l3, l4, l4_len, proto, sum;
+    uint32_t avail = len - l3;
     if (type == ETHERTYPE_IPV4) {
         if (avail < 20 || (ip[0] >> 4) != 4)
             return -1;
@@ -57,40 +57,44 @@ int netcsum_fill(uint8_t *frame, uint32_t len)
         /* A fragment (MF set or an offset) has no whole segment to sum. */
         if (ihl < 20 || total < ihl || total > avail || (be16(ip + 6) & 0x3fffu))
             return -1;
-        proto = ip[9];
-        l4 = l3 + ihl;
-        l4_len = total - ihl;
-        sum = netcsum_add(0, ip + 12, 8);               /* source and destination */
+        p->proto = ip[9];
+        p->l4 = l3 + ihl;
+        p->l4_len = total - ihl;
+        p->v6 = false;
+        p->addr_sum = netcsum_add(0, ip + 12, 8);       /* source and destination */
     } else if (type == ETHERTYPE_IPV6) {
         if (avail < 40 || (ip[0] >> 4) != 6)
             return -1;
         uint32_t payload = be16(ip + 4);
         if (payload > avail - 40)
             return -1;
-        proto = ip[6];
-        l4 = l3 + 40;
-        l4_len = payload;
-        sum = netcsum_add(0, ip + 8, 32);
+        p->proto = ip[6];
+        p->l4 = l3 + 40;
+        p->l4_len = payload;
+        p->v6 = true;
+        p->addr_sum = netcsum_add(0, ip + 8, 32);
     } else {
         return -1;
     }
-    uint32_t off;
-    if (proto == PROTO_TCP) {
-        if (l4_len < 20)
-            return -1;
-        off = TCP_CSUM_OFF;
-    } else if (proto == PROTO_UDP) {
-        if (l4_len < 8)
-            return -1;
-        off = UDP_CSUM_OFF;
-    } else {
+    p->l3 = l3;
+    if (p->proto == PROTO_TCP)
+        return p->l4_len < 20 ? -1 : 0;
+    if (p->proto == PROTO_UDP)
+        return p->l4_len < 8 ? -1 : 0;
+    return -1;
+}
+
+int netcsum_fill(uint8_t *frame, uint32_t len)
+{
+    struct netcsum_pkt p;
+    if (netcsum_parse(frame, len, &p))
         return -1;
-    }
-    sum += proto + (l4_len & 0xffffu) + (l4_len >> 16);
-    uint8_t *seg = frame + l4;
+    uint32_t off = p.proto == PROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF;
+    uint32_t sum = p.addr_sum + p.proto + (p.l4_len & 0xffffu) + (p.l4_len >> 16);
+    uint8_t *seg = frame + p.l4;
     seg[off] = seg[off + 1] = 0;
-    uint16_t csum = (uint16_t)~fold(netcsum_add(sum, seg, l4_len));
-    if (proto == PROTO_UDP && csum == 0)
+    uint16_t csum = (uint16_t)~netcsum_fold(netcsum_add(sum, seg, p.l4_len));
+    if (p.proto == PROTO_UDP && csum == 0)
         csum = 0xffffu;
     seg[off] = (uint8_t)(csum >> 8);
     seg[off + 1] = (uint8_t)csum;

@@ -42,6 +42,13 @@ int ring_back_pending(struct ring_back *r)
     return RING_BACK_WORK;
 }
 
+int ring_back_unconsumed(struct ring_back *r)
+{
+    if (r->broken || !read_req_prod(r))
+        return -1;
+    return (int)(r->req_prod_seen - r->req_cons);
+}
+
 bool ring_back_push(struct ring_back *r)
 {
     RING_IDX old = r->rsp_prod_pub, new = r->rsp_prod_pvt;

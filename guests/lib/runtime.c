@@ -4,6 +4,7 @@
  * shared_info, run kernel_main(), power off. Also the console, the p2m and
  * page-table readers every guest uses.
  */
+#include <lamina/cmdline.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
 #include <guest/hypercall.h>
@@ -106,4 +107,13 @@ void runtime_start(const struct start_info *si)
     map_shared_info();
     kernel_main();
     runtime_shutdown(SHUTDOWN_poweroff);
+}
+
+uint64_t cmdline_number(const char *key, uint64_t dflt, uint64_t max)
+{
+    char val[24];
+    uint64_t v;
+    if (!cmdline_find(start_info->cmd_line, key, val, sizeof(val)) || parse_u64(val, &v) || v == 0 || v > max)
+        return dflt;
+    return v;
 }

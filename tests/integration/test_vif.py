@@ -70,7 +70,7 @@ def test_toolstack_and_netfront_handshake():
         s.wait_for(r"\[d1 debian-net\] LAMINA-INIT: reached /init", timeout=LINUX_BOOT_S)
         # netback offers what it serves; netfront connects to it.
         for key, want in [("feature-rx-copy", "1"), ("feature-rx-flip", "0"), ("feature-sg", "1"),
-                          ("feature-gso-tcpv4", "0"), ("feature-split-event-channels", "0")]:
+                          ("feature-gso-tcpv4", "1"), ("feature-gso-tcpv6", "0"), ("feature-split-event-channels", "0")]:
             assert read(s, f"{BE}/0/{key}") == want, key
         rows = wait_rows(s, "debian-net", lambda r: r and r[0][4] == "4", timeout=180)
         assert len(rows) == 1, rows

@@ -103,14 +103,14 @@ static void w_copy(void *ctx, struct netback *b, struct netback_copy *c, unsigne
     (void)ctx;
     /* Only while connected, and only the backend's own buffers. */
     FAST_ASSERT(mapped[0] && mapped[1] && bound_port);
-    FAST_ASSERT(n >= 1 && n <= NETBACK_TX_BATCH * NETIF_TX_MAX_SLOTS);
+    FAST_ASSERT(n >= 1 && n <= (to_guest ? NETBACK_RX_COPIES : NETBACK_TX_COPIES));
     for (unsigned i = 0; i < n; i++) {
         copies++;
         /* What GNTTABOP_copy insists on: inside one page on both sides. */
         FAST_ASSERT((uint32_t)c[i].offset + c[i].len <= 4096);
         FAST_ASSERT(((uintptr_t)c[i].buf & 4095) + c[i].len <= 4096);
-        FAST_ASSERT(inside(c[i].buf, c[i].len, to_guest ? (const void *)rxq : (const void *)scratch.frame,
-                           to_guest ? sizeof(rxq) : sizeof(scratch.frame)));
+        FAST_ASSERT(inside(c[i].buf, c[i].len, scratch.arena, sizeof(scratch.arena)) ||
+                    (to_guest && inside(c[i].buf, c[i].len, rxq, sizeof(rxq))));
         struct grant *g = grant_check(c[i].gref, b->xb.domid, to_guest);
         if (!g) {
             copies_failed++;
@@ -136,15 +136,19 @@ static const struct netback_ops ops = {
 static struct netback_frame out[OUT_MAX];
 static unsigned nout;
 
-static void deliver(void *arg, struct netback *b, const struct netback_frame *f)
+static void deliver(void *arg, struct netback *b, const struct netback_packet *p)
 {
     (void)arg;
     ck_assert_ptr_eq(b, &nb);
-    ck_assert(inside(f, sizeof(*f), scratch.frame, sizeof(scratch.frame)));
-    ck_assert_uint_ge(f->len, 14);
-    ck_assert_uint_le(f->len, NETBACK_MAX_FRAME);
+    ck_assert(inside(p->data, p->len, scratch.arena, sizeof(scratch.arena)));
+    ck_assert_uint_ge(p->len, 14);
+    ck_assert_uint_le(p->len, NETBACK_MAX_FRAME);
+    ck_assert_uint_eq(p->gso_type, XEN_NETIF_GSO_TYPE_NONE);
     ck_assert_uint_lt(nout, OUT_MAX);
-    out[nout++] = *f;
+    out[nout].len = (uint16_t)p->len;
+    out[nout].flags = p->flags;
+    memcpy(out[nout].data, p->data, p->len);
+    nout++;
 }
 
 /* ---- the simulated netfront ---- */
@@ -308,7 +312,7 @@ START_TEST(test_handshake)
     ck_assert_int_eq(be_state(), XenbusStateInitWait);
     ck_assert_str_eq(be_get("feature-rx-copy"), "1");
     ck_assert_str_eq(be_get("feature-sg"), "1");
-    ck_assert_str_eq(be_get("feature-gso-tcpv4"), "0");
+    ck_assert_str_eq(be_get("feature-gso-tcpv4"), "1");
     ck_assert_str_eq(be_get("feature-gso-tcpv6"), "0");
     ck_assert_str_eq(be_get("feature-split-event-channels"), "0");
     ck_assert_str_eq(be_get("feature-rx-flip"), "0");
@@ -968,7 +972,7 @@ static struct tx_model txm[256];
 static RING_IDX txm_next_deliver;  /* the slot of the next packet to be delivered */
 static unsigned delivered_ok;
 
-static void deliver_model(void *arg, struct netback *b, const struct netback_frame *f)
+static void deliver_model(void *arg, struct netback *b, const struct netback_packet *f)
 {
     (void)arg;
     (void)b;
@@ -1295,6 +1299,151 @@ START_TEST(test_hostile_fuzz)
 }
 END_TEST
 
+
+/* ---- GSO ---- */
+
+static uint8_t gso_out[NETBACK_MAX_PACKET];
+static struct netback_packet gso_got;
+static unsigned gso_delivered;
+
+static void deliver_gso(void *arg, struct netback *b, const struct netback_packet *p)
+{
+    (void)arg;
+    ck_assert_ptr_eq(b, &nb);
+    ck_assert(inside(p->data, p->len, scratch.arena, sizeof(scratch.arena)));
+    memcpy(gso_out, p->data, p->len);
+    gso_got = *p;
+    gso_delivered++;
+}
+
+/* A `len`-byte packet in `nfr` slots of one page each (offset 0), with a
+ * GSO extra after the first slot. Not published. */
+static void send_gso(const uint8_t *data, uint32_t len, unsigned nfr, uint16_t flags, uint8_t type, uint16_t mss)
+{
+    uint32_t at = 0;
+    for (unsigned k = 0; k < nfr; k++) {
+        uint32_t part = k + 1 < nfr ? len / nfr : len - at;
+        ck_assert_uint_le(part, 4096);
+        grant_ref_t ref = TXD(tx_prod);
+        grant(ref, true);
+        memcpy(guest_pages[ref], data + at, part);
+        uint16_t f = (uint16_t)((k == 0 ? flags | NETTXF_extra_info : 0) | (k + 1 < nfr ? NETTXF_more_data : 0));
+        put_tx(tx_prod++, ref, 0, f, (uint16_t)(100 + k), (uint16_t)(k == 0 ? len : part));
+        at += part;
+        if (k == 0) {
+            union netif_tx_sring_entry *e = txs(tx_prod++);
+            memset(e, 0, sizeof(*e));
+            e->extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
+            e->extra.u.gso.size = mss;
+            e->extra.u.gso.type = type;
+        }
+    }
+}
+
+START_TEST(test_tx_gso)
+{
+    static uint8_t data[20000];
+    connected();
+    pattern(data, sizeof(data), 9);
+    /* A TCPv4 GSO packet with its checksum left blank: handed on whole. */
+    send_gso(data, 10000, 3, NETTXF_csum_blank | NETTXF_data_validated, XEN_NETIF_GSO_TYPE_TCPV4, 1448);
+    /* The same without csum_blank (we could not segment it): ERROR. */
+    send_gso(data, 9000, 3, 0, XEN_NETIF_GSO_TYPE_TCPV4, 1448);
+    /* TCPv6 is not offered: ERROR. */
+    send_gso(data, 9000, 3, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV6, 1428);
+    /* 16 pages of a 64 KiB packet. */
+    send_gso(data, 16 * 1250, 16, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4, 1448);
+    tx_publish();
+    gso_delivered = 0;
+    ck_assert_uint_eq(netback_tx_serve(&nb, 64, &scratch, deliver_gso, NULL), 0);
+    ck_assert_uint_eq(gso_delivered, 2);
+    ck_assert_uint_eq(gso_got.len, 20000);
+    ck_assert_uint_eq(gso_got.gso_type, XEN_NETIF_GSO_TYPE_TCPV4);
+    ck_assert_uint_eq(gso_got.gso_size, 1448);
+    ck_assert_uint_eq(gso_got.flags, NETRXF_csum_blank | NETRXF_data_validated);
+    ck_assert_mem_eq(gso_out, data, 20000);
+    ck_assert_uint_eq(nb.stats.tx_packets, 2);
+    ck_assert_uint_eq(nb.stats.tx_errors, 2);
+    /* Every slot answered: data slots OKAY/ERROR, extras NULL. */
+    const int16_t want[] = { 0, 1, 0, 0, -1, 1, -1, -1, -1, 1, -1, -1 };
+    for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        ck_assert_int_eq(tx_rsp().status, want[i]);
+    for (unsigned i = 0; i < 17; i++)
+        ck_assert_int_eq(tx_rsp().status, i == 1 ? NETIF_RSP_NULL : NETIF_RSP_OKAY);
+    ck_assert_uint_eq(txh()->rsp_prod, tx_rsp_cons);
+}
+END_TEST
+
+START_TEST(test_rx_gso)
+{
+    static uint8_t data[NETBACK_MAX_PACKET];
+    connected();
+    ck_assert(nb.fe_gso);
+    pattern(data, sizeof(data), 3);
+    struct netback_packet p = { .data = scratch.arena + 64, .len = 9000, .gso_type = XEN_NETIF_GSO_TYPE_TCPV4,
+                                .gso_size = 1448, .flags = NETRXF_csum_blank | NETRXF_data_validated };
+    memcpy(scratch.arena + 64, data, 9000);
+    /* Three pages and a slot for the extra are needed: three are not enough. */
+    for (unsigned i = 0; i < 3; i++)
+        post_rx((uint16_t)(700 + i));
+    ck_assert(!netback_rx_gso(&nb, &p, &scratch));
+    ck_assert_uint_eq(rxh()->rsp_prod, 0);
+    post_rx(703);
+    /* A queued frame goes first. */
+    uint8_t small[60];
+    pattern(small, sizeof(small), 1);
+    ck_assert(netback_rx_queue(&nb, small, sizeof(small), 0));
+    ck_assert(!netback_rx_gso(&nb, &p, &scratch));      /* the frame took a page: 3 left */
+    post_rx(704);
+    ck_assert(netback_rx_gso(&nb, &p, &scratch));
+    const uint8_t *page;
+    struct netif_rx_response r = rx_rsp(&page);
+    ck_assert_int_eq(r.status, 60);
+    ck_assert_mem_eq(page, small, 60);
+    /* First page: 4096 bytes, more data, extra info, checksum flags. */
+    r = rx_rsp(&page);
+    ck_assert_uint_eq(r.id, 701);
+    ck_assert_int_eq(r.status, 4096);
+    ck_assert_uint_eq(r.offset, 0);
+    ck_assert_uint_eq(r.flags, NETRXF_more_data | NETRXF_extra_info | NETRXF_csum_blank | NETRXF_data_validated);
+    ck_assert_mem_eq(page, data, 4096);
+    /* The GSO extra in the next slot. */
+    ck_assert_uint_ne(rxh()->rsp_prod, rx_rsp_cons);
+    const struct netif_extra_info x = rxs(rx_rsp_cons)->extra;
+    rx_rsp_cons++;
+    ck_assert_uint_eq(x.type, XEN_NETIF_EXTRA_TYPE_GSO);
+    ck_assert_uint_eq(x.flags, 0);
+    ck_assert_uint_eq(x.u.gso.size, 1448);
+    ck_assert_uint_eq(x.u.gso.type, XEN_NETIF_GSO_TYPE_TCPV4);
+    r = rx_rsp(&page);
+    ck_assert_uint_eq(r.id, 703);
+    ck_assert_int_eq(r.status, 4096);
+    ck_assert_uint_eq(r.flags, NETRXF_more_data);
+    ck_assert_mem_eq(page, data + 4096, 4096);
+    r = rx_rsp(&page);
+    ck_assert_uint_eq(r.id, 704);
+    ck_assert_int_eq(r.status, 808);
+    ck_assert_uint_eq(r.flags, 0);
+    ck_assert_mem_eq(page, data + 8192, 808);
+    ck_assert_uint_eq(rxh()->rsp_prod, rx_rsp_cons);
+    ck_assert_uint_eq(nb.stats.rx_packets, 2);
+    /* A bad page: every slot taken answered ERROR, nothing else. */
+    for (unsigned i = 0; i < 4; i++)
+        post_rx((uint16_t)(710 + i));
+    grants[RXD(rx_prod - 2)].valid = false;
+    ck_assert(netback_rx_gso(&nb, &p, &scratch));
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_int_eq(rx_rsp(&page).status, NETIF_RSP_ERROR);
+    ck_assert_uint_eq(nb.stats.rx_errors, 1);
+    /* Not GSO, or a frontend that did not ask for it: refused. */
+    p.gso_type = XEN_NETIF_GSO_TYPE_TCPV6;
+    ck_assert(!netback_rx_gso(&nb, &p, &scratch));
+    p.gso_type = XEN_NETIF_GSO_TYPE_TCPV4;
+    nb.fe_gso = false;
+    ck_assert(!netback_rx_gso(&nb, &p, &scratch));
+}
+END_TEST
+
 static Suite *netback_suite(void)
 {
     Suite *s = suite_create("netback");
@@ -1313,6 +1462,8 @@ static Suite *netback_suite(void)
     tcase_add_test(tc, test_rx_waits_for_pages);
     tcase_add_test(tc, test_rx_queue_limit_and_errors);
     tcase_add_test(tc, test_rx_broken);
+    tcase_add_test(tc, test_tx_gso);
+    tcase_add_test(tc, test_rx_gso);
     tcase_add_test(tc, test_random_frontend);
     tcase_add_test(tc, test_hostile_fuzz);
     tcase_set_timeout(tc, 120);

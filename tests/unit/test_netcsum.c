@@ -8,6 +8,7 @@
  * the frames it must refuse without touching them.
  */
 #include "unit.h"
+#include "ones_sum.h"
 #include "rng.h"
 #include <lamina/netcsum.h>
 #include <stdint.h>
@@ -23,17 +24,6 @@ static uint32_t unhex(const char *hex, uint8_t *out)
         out[n++] = (uint8_t)v;
     }
     return n;
-}
-
-/* RFC 1071's one's complement sum, the plain way: 64-bit total of the
- * big-endian words, folded at the end. */
-static uint16_t ones_sum(const uint8_t *p, uint32_t len, uint64_t sum)
-{
-    for (uint32_t i = 0; i < len; i++)
-        sum += (i & 1) ? p[i] : (uint64_t)p[i] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
 }
 
 /* Where a test frame's parts are (known to the test, not parsed). */
@@ -128,6 +118,16 @@ START_TEST(test_known_answers)
         uint32_t len = unhex(known[k].hex, f);
         memcpy(orig, f, len);
         const struct layout *l = &known[k].l;
+        /* netcsum_parse finds the parts where the test put them. */
+        struct netcsum_pkt p;
+        ck_assert_msg(netcsum_parse(f, len, &p) == 0, "%s: not parsed", known[k].name);
+        ck_assert_uint_eq(p.l3, l->l3);
+        ck_assert_uint_eq(p.l4, l->l4);
+        ck_assert_uint_eq(p.l4_len, l->l4_len);
+        ck_assert_uint_eq(p.proto, l->proto);
+        ck_assert_int_eq(p.v6, l->v6);
+        ck_assert_uint_eq(ones_sum((const uint8_t *)"", 0, p.addr_sum),
+                          ones_sum(f + l->l3 + (l->v6 ? 8 : 12), l->v6 ? 32 : 8, 0));
         ck_assert_msg(netcsum_fill(f, len) == 0, "%s: refused", known[k].name);
         ck_assert_msg(stored(f, l) == known[k].want, "%s: 0x%04x, want 0x%04x", known[k].name, stored(f, l),
                       known[k].want);

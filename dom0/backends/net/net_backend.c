@@ -8,6 +8,7 @@
 #include <lamina/fmt.h>
 #include <lamina/netback.h>
 #include <lamina/netcsum.h>
+#include <lamina/netgso.h>
 #include <lamina/string.h>
 #include <lamina/vswitch.h>
 #include <lamina/xl_vif.h>
@@ -56,6 +57,7 @@ static volatile bool xs_changed, ring_event;
 static bool work_left, rx_pending, ready, vmap_ready;
 static uint64_t first_slot;
 static unsigned rr_next;               /* the vif served first in the next pass */
+static uint64_t nr_passes, nr_notifies;
 
 static struct vif *vif_of(struct netback *nb)
 {
@@ -124,6 +126,7 @@ static void op_notify(void *ctx, struct netback *nb, unsigned port)
 {
     (void)ctx;
     (void)nb;
+    nr_notifies++;
     evtchn_send(port);
 }
 
@@ -187,31 +190,57 @@ static void to_uplink(const uint8_t *frame, uint32_t len, uint16_t flags)
         }
         frame = uplink_frame.data;
     }
-    if (netdev_send(uplink, frame, len))
-        uplink_errors++;
+    /* A full or broken NIC counts the frame in its own tx_dropped. */
+    (void)netdev_send(uplink, frame, len);
 }
 
-/* A frame that came in on switch port `ingress` goes where the switch says. */
-static void switch_frame(unsigned ingress, const uint8_t *frame, uint32_t len, uint16_t flags)
+/* Segments of a GSO packet, checksums filled in, on their way out. */
+static void emit_uplink(void *arg, const uint8_t *frame, uint32_t len)
 {
-    uint32_t out = vsw_forward(&sw, ingress, frame, len, pvclock_now_ns() / NS_PER_MS);
+    (void)arg;
+    to_uplink(frame, len, 0);
+}
+
+static void emit_vif(void *arg, const uint8_t *frame, uint32_t len)
+{
+    struct vif *v = arg;
+    if (netback_rx_queue(&v->nb, frame, len, 0))
+        rx_pending = true;
+}
+
+/* A packet that came in on switch port `ingress` goes where the switch
+ * says; a GSO packet whole to a vif that takes it, else in segments. */
+static void switch_packet(unsigned ingress, const struct netback_packet *pkt)
+{
+    uint32_t out = vsw_forward(&sw, ingress, pkt->data, pkt->len, pvclock_now_ns() / NS_PER_MS);
     for (unsigned p = 0; out; p++, out >>= 1) {
         if (!(out & 1))
             continue;
-        if ((int)p == uplink_port) {
-            to_uplink(frame, len, flags);
+        struct vif *v = (int)p == uplink_port ? NULL : vif_at_port(p);
+        if ((int)p != uplink_port && !v)
             continue;
+        if (pkt->gso_type) {
+            if (v && netback_rx_gso(&v->nb, pkt, &scratch))
+                continue;
+            if (netgso_segment(pkt->data, pkt->len, pkt->gso_size, v ? emit_vif : emit_uplink, v) < 0) {
+                if (v)
+                    v->nb.stats.rx_dropped++;
+                else
+                    uplink_errors++;
+            }
+        } else if (v) {
+            if (netback_rx_queue(&v->nb, pkt->data, pkt->len, pkt->flags))
+                rx_pending = true;
+        } else {
+            to_uplink(pkt->data, pkt->len, pkt->flags);
         }
-        struct vif *v = vif_at_port(p);
-        if (v && netback_rx_queue(&v->nb, frame, len, flags))
-            rx_pending = true;
     }
 }
 
-static void from_vif(void *arg, struct netback *nb, const struct netback_frame *f)
+static void from_vif(void *arg, struct netback *nb, const struct netback_packet *p)
 {
     (void)arg;
-    switch_frame((unsigned)vif_of(nb)->port, f->data, f->len, f->flags);
+    switch_packet((unsigned)vif_of(nb)->port, p);
 }
 
 static void from_uplink(struct netdev *nd, const uint8_t *frame, size_t len, void *ctx)
@@ -219,7 +248,8 @@ static void from_uplink(struct netdev *nd, const uint8_t *frame, size_t len, voi
     (void)nd;
     (void)ctx;
     uplink_last_ns = pvclock_now_ns();
-    switch_frame((unsigned)uplink_port, frame, (uint32_t)len, 0);
+    const struct netback_packet p = { .data = frame, .len = (uint32_t)len };
+    switch_packet((unsigned)uplink_port, &p);
 }
 
 /* ---- the toolstack's side ---- */
@@ -361,6 +391,7 @@ void net_backend_poll(void)
     xs_changed = ring_event = false;
     work_left = false;
     bool again = false;
+    nr_passes++;
     lifecycle(changed);
     if (uplink)
         netdev_poll(uplink);
@@ -433,4 +464,5 @@ void net_backend_cmd_vswitch(int argc, char **argv)
     }
     con_printf("vswitch: %u ports, %u learned, runts %lu hairpin %lu\n", ports, learned(),
                (unsigned long)sw.runts, (unsigned long)sw.hairpin);
+    con_printf("netback: %lu passes, %lu notifications\n", (unsigned long)nr_passes, (unsigned long)nr_notifies);
 }

@@ -12,9 +12,13 @@
  * Offered: request-rx-copy (the only rx mode), scatter-gather on tx (up to
  * 18 slots a packet), checksum offload on tx (csum_blank packets are passed
  * on with that flag; the caller fills the checksum where a frame leaves
- * for a device that needs it). Not offered: GSO, multi-queue, split event
- * channels, multicast control, so no frame is larger than
- * NETBACK_MAX_FRAME and every rx frame fits one slot at offset 0.
+ * for a device that needs it), and TCPv4 segmentation offload (GSO) both
+ * ways: a guest may send one TCP packet of up to 64 KiB with a GSO extra,
+ * and one whose frontend asked for it (feature-gso-tcpv4 and feature-sg)
+ * receives such packets over several rx slots. Not offered: TCPv6 GSO
+ * (Linux needs IPv6 checksum offload for it), multi-queue, split event
+ * channels, multicast control. Frames without GSO are at most
+ * NETBACK_MAX_FRAME bytes; queued rx frames fit one slot at offset 0.
  */
 #ifndef LAMINA_NETBACK_H
 #define LAMINA_NETBACK_H
@@ -32,6 +36,16 @@
 #define NETBACK_RXQ_LEN 64
 /* tx packets copied per grant-copy batch. */
 #define NETBACK_TX_BATCH 16
+/* A GSO packet: the 16-bit size field's limit. */
+#define NETBACK_MAX_PACKET 65535
+/* Where a batch of tx packets is copied to: room for two whole GSO packets. */
+#define NETBACK_TX_ARENA (32 * 4096)
+/* Grant copies for one batch: each fragment may straddle a page of the
+ * arena, so two pieces each. */
+#define NETBACK_TX_COPIES (NETBACK_TX_BATCH * NETIF_TX_MAX_SLOTS * 2)
+/* Grant copies for rx: a batch of queued frames, or one GSO packet of
+ * 16 pages (each page's data may straddle two of ours). */
+#define NETBACK_RX_COPIES 40
 
 struct netback;
 
@@ -67,11 +81,24 @@ struct netback_ops {
     void (*copy)(void *ctx, struct netback *nb, struct netback_copy *c, unsigned n, bool to_guest);
 };
 
-/* Memory the caller lends to netback_tx_serve (one device at a time). */
+/* A packet taken from a guest, as handed to the caller. */
+struct netback_packet {
+    const uint8_t *data;
+    uint32_t len;                      /* 14..NETBACK_MAX_FRAME, or up to NETBACK_MAX_PACKET with GSO */
+    uint16_t flags;                    /* NETRXF_csum_blank | NETRXF_data_validated */
+    uint8_t gso_type;                  /* XEN_NETIF_GSO_TYPE_NONE or _TCPV4 */
+    uint16_t gso_size;                 /* the MSS with GSO, else 0 */
+};
+
+/* Memory the caller lends to netback_tx_serve / netback_rx_* (page-aligned;
+ * one device at a time). */
 struct netback_scratch {
-    struct netback_frame frame[NETBACK_TX_BATCH];
-    struct netback_copy copy[NETBACK_TX_BATCH * NETIF_TX_MAX_SLOTS];
+    uint8_t arena[NETBACK_TX_ARENA];
+    struct netback_copy copy[NETBACK_TX_COPIES];
+    struct netback_copy rx_copy[NETBACK_RX_COPIES];
     struct netif_tx_packet pkt[NETBACK_TX_BATCH];
+    struct netback_packet out[NETBACK_TX_BATCH];
+    uint16_t first_piece[NETBACK_TX_BATCH], nr_pieces[NETBACK_TX_BATCH];
 };
 
 struct netback_stats {
@@ -89,6 +116,7 @@ struct netback {
     uint8_t mac[6];                    /* the vif's configured address */
     bool tx_mapped, rx_mapped;
     unsigned local_port;               /* 0 when unbound */
+    bool fe_gso;                       /* the frontend takes TCPv4 GSO packets on rx */
     struct netif_back_ring tx, rx;
     /* Frames waiting for rx pages: a ring of NETBACK_RXQ_LEN from the caller. */
     struct netback_frame *rxq;
@@ -100,9 +128,10 @@ struct netback {
 #define NETBACK_AGAIN  2u              /* budget used up with work left */
 #define NETBACK_BROKEN 4u              /* the frontend broke a ring: it was cut off */
 
-/* Hands one frame taken from the guest to the caller (the switch). The
- * frame is valid during the call only. */
-typedef void (*netback_deliver_fn)(void *arg, struct netback *nb, const struct netback_frame *f);
+/* Hands one packet taken from the guest to the caller (the switch). The
+ * packet is valid during the call only; the callback may call
+ * netback_rx_queue and netback_rx_gso (on any device) but not tx_serve. */
+typedef void (*netback_deliver_fn)(void *arg, struct netback *nb, const struct netback_packet *p);
 
 /* Starts a backend for a vif the toolstack has described under
  * /local/domain/0/backend/vif/<domid>/<devid> (its mac node must be a
@@ -126,5 +155,10 @@ unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_sc
 bool netback_rx_queue(struct netback *nb, const void *frame, uint32_t len, uint16_t flags);
 /* Copies queued frames into posted rx pages, as many as there are. */
 unsigned netback_rx_flush(struct netback *nb, struct netback_scratch *scratch);
+/* Delivers a GSO packet whole, now, over several rx slots: only if the
+ * frontend takes GSO, nothing is queued before it (after a flush) and it
+ * has posted enough pages. False otherwise (nothing done; the caller
+ * segments it and queues the frames). */
+bool netback_rx_gso(struct netback *nb, const struct netback_packet *p, struct netback_scratch *scratch);
 
 #endif

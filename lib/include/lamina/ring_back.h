@@ -32,6 +32,9 @@ struct ring_back {
 void ring_back_init(struct ring_back *r, volatile void *shared, uint32_t size);
 /* Whether there are slots to take, reading req_prod when the last batch is used up. */
 int ring_back_pending(struct ring_back *r);
+/* Published requests not taken yet, req_prod read and checked now; -1 if
+ * the ring is broken. */
+int ring_back_unconsumed(struct ring_back *r);
 /* Publishes the responses written so far; true if the frontend asked to be notified. */
 bool ring_back_push(struct ring_back *r);
 /* Before going idle: asks for a notification at the next request and

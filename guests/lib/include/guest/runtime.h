@@ -84,6 +84,10 @@ static inline const volatile uint64_t *m2p_table(void)
  * 1:1 kernel mapping. Returns false when the walk leaves the initial region
  * or meets a non-present entry above `level`.
  */
+/* A number from the kernel command line (key=N, decimal or 0x hex); dflt
+ * when absent, junk, 0 or above max. */
+uint64_t cmdline_number(const char *key, uint64_t dflt, uint64_t max);
+
 bool pt_read_entry(uint64_t va, int level, uint64_t *pte);
 
 /*
