@@ -173,10 +173,14 @@ def lamina(build, args, kind):
         mark = len(q.out)
         q.send("vswitch\n")
         q.wait_for(r"vswitch: .*\n", args.timeout, start=mark)
+        # CPU seconds per domain: where the time went.
+        q.send("xl list\n")
+        q.wait_for(r"Domain-0 .*\n(?:.*\n)*?dom0# ", args.timeout, start=mark)
         text = q.out.decode(errors="replace").replace("\r", "")
         counters = q.out[mark:].decode(errors="replace").replace("\r", "").splitlines()
         for line in counters + [l for l in text.splitlines() if re.search(r"netback: d\d+ vif", l)]:
-            if line.startswith(("port ", "vswitch: ", "netback: ")) or re.search(r"netback: d\d+ vif", line):
+            if line.startswith(("port ", "vswitch: ", "netback: ", "Domain-0 ", "net")) or \
+                    re.search(r"netback: d\d+ vif", line):
                 print("  %s: %s" % (kind, line), flush=True)
         return parse(text, args, kind)
     finally:

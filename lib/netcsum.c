@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TCP/UDP checksums for frames sent with them blank; see lamina/netcsum.h. */
 #include <lamina/netcsum.h>
+#include <lamina/string.h>
 
 #define ETH_HLEN 14u
 #define ETHERTYPE_IPV4 0x0800u
@@ -18,14 +19,25 @@ static uint32_t be16(const uint8_t *p)
 
 uint32_t netcsum_add(uint32_t sum, const uint8_t *p, uint32_t len)
 {
-    /* Folding as we go keeps the 32-bit sum from overflowing on long data. */
+    /* The one's complement sum does not depend on byte order (RFC 1071
+     * §2(B)): add the data as little-endian 32-bit words into 64 bits (no
+     * overflow below 2^32 words), fold to 16 bits, swap the two bytes, and
+     * that is the big-endian sum. Four bytes a step matters under TCG. */
+    uint64_t acc = 0;
     uint32_t i = 0;
-    for (; i + 1 < len; i += 2) {
-        sum += be16(p + i);
-        sum = (sum & 0xffffu) + (sum >> 16);
+    for (; i + 4 <= len; i += 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        acc += w;
     }
+    for (; i + 2 <= len; i += 2)
+        acc += (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
     if (i < len)
-        sum += (uint32_t)p[i] << 8;
+        acc += p[i];            /* the odd byte, padded with zero after it */
+    while (acc >> 16)
+        acc = (acc & 0xffffu) + (acc >> 16);
+    uint32_t be = (uint32_t)((acc & 0xffu) << 8 | acc >> 8);
+    sum += be;
     return (sum & 0xffffu) + (sum >> 16);
 }
 

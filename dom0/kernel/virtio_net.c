@@ -7,6 +7,7 @@
  * page of dom0's .bss, so it never spans a machine discontinuity.
  */
 #include <lamina/string.h>
+#include <guest/pvclock.h>
 #include <guest/runtime.h>
 #include "console.h"
 #include "netdev.h"
@@ -24,7 +25,11 @@
 #define Q_RX 0
 #define Q_TX 1
 #define RX_BUFS 64
-#define TX_BUFS 32
+/* A GSO packet from a guest leaves as up to 45 frames in one go. */
+#define TX_BUFS 128
+/* How long a send waits for the device to finish with a buffer when all
+ * are in flight (QEMU's I/O thread drains them meanwhile). */
+#define TX_WAIT_NS 500000ull
 #define BUF_SIZE 2048
 /* struct virtio_net_hdr with VERSION_1: flags, gso_type, hdr_len, gso_size,
  * csum_start, csum_offset, num_buffers. All zero on transmit. */
@@ -205,8 +210,14 @@ long netdev_send(struct netdev *nd, const void *frame, size_t len)
 {
     if (len < NETDEV_MIN_FRAME || len > NETDEV_MAX_FRAME)
         return -XEN_EINVAL;
-    if (!nd->nr_tx_free)
+    if (!nd->nr_tx_free) {
         reclaim_tx(nd);
+        uint64_t give_up = pvclock_now_ns() + TX_WAIT_NS;
+        while (!nd->broken && !nd->nr_tx_free && pvclock_now_ns() < give_up) {
+            __builtin_ia32_pause();
+            reclaim_tx(nd);
+        }
+    }
     if (nd->broken || !nd->nr_tx_free) {
         nd->stats.tx_dropped++;
         return nd->broken ? -XEN_EIO : -XEN_EAGAIN;

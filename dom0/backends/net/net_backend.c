@@ -31,7 +31,7 @@
 #define VSW_AGE_MS 300000ULL
 /* The uplink is polled every millisecond for this long after its last frame. */
 #define UPLINK_BUSY_NS (2000ULL * NS_PER_MS)
-#define UPLINK_TICK_NS NS_PER_MS
+#define UPLINK_TICK_NS (NS_PER_MS / 4)
 
 struct vif {
     struct netback nb;
