@@ -29,7 +29,7 @@
 #define NS_PER_MS 1000000ULL
 /* Learned addresses are forgotten after 300 s, as Linux's bridge does. */
 #define VSW_AGE_MS 300000ULL
-/* The uplink is polled every millisecond for this long after its last frame. */
+/* The uplink is polled every 250 us for this long after its last frame. */
 #define UPLINK_BUSY_NS (2000ULL * NS_PER_MS)
 #define UPLINK_TICK_NS (NS_PER_MS / 4)
 

@@ -41,7 +41,7 @@ void net_backend_remove_domain(domid_t domid);
 void net_backend_store_changed(const char *path, size_t len);
 void net_backend_poll(void);
 bool net_backend_has_work(void);
-/* Arms a 1 ms wake-up while the uplink has been busy lately (its NIC is
+/* Arms a 250 us wake-up while the uplink has been busy lately (its NIC is
  * polled: it has no interrupts). */
 void net_backend_arm_timer(void);
 
