@@ -16,7 +16,7 @@
  *      one): every slot ERROR, nothing forwarded, the ring goes on;
  *  (3) bad packets: shorter than 14, longer than 1518 (one slot, several
  *      slots, 65535 bytes), fragments larger than the whole, 19 and 20
- *      slots, GSO without csum_blank or of TCPv6, multicast extras: ERROR, nothing
+ *      slots, GSO without csum_blank, of TCPv6 or with a tiny MSS, multicast extras: ERROR, nothing
  *      forwarded; a csum_blank frame with a bogus IP header is answered;
  *  (4) spoofing: frames from the victim's MAC (victim= on the command
  *      line), from vif 1's, group and zero sources: answered OKAY, never
@@ -782,6 +782,9 @@ static void test_bad_packets(void)
      * have to be segmented; the ring goes on. */
     s[1].u.ext.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
     check_int("gso_tcpv4_bogus_headers_answered", xmit(&vifs[0], s, 2), NETIF_RSP_OKAY);
+    /* An MSS of 1: 1500 segments from one packet, more than netback cuts. */
+    s[1].u.ext.u.gso.size = 1;
+    check_int("gso_tiny_mss", xmit(&vifs[0], s, 2), NETIF_RSP_ERROR);
     s[1] = (struct slot){ .extra = true,
                           .u.ext = { .type = XEN_NETIF_EXTRA_TYPE_MCAST_ADD,
                                      .u.mcast = { .addr = { 0x01, 0, 0x5e, 0, 0, 1 } } } };

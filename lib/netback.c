@@ -195,12 +195,14 @@ static void finish_batch(struct netback *nb, struct netback_scratch *s, unsigned
 }
 
 /* Whether a packet netif accepted is one we forward: an ordinary frame, or
- * a TCPv4 GSO packet with the checksum left to us (segmenting needs it). */
+ * a TCPv4 GSO packet with the checksum left to us (segmenting needs it) and
+ * not too many segments. netif guarantees gso_size > 0. */
 static bool sendable(const struct netif_tx_packet *p)
 {
     if (p->gso_type == XEN_NETIF_GSO_TYPE_NONE)
         return p->len <= NETBACK_MAX_FRAME;
-    return p->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && (p->flags & NETTXF_csum_blank);
+    return p->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 && (p->flags & NETTXF_csum_blank) &&
+           (p->len + p->gso_size - 1u) / p->gso_size <= NETBACK_GSO_MAX_SEGS;
 }
 
 unsigned netback_tx_serve(struct netback *nb, unsigned budget, struct netback_scratch *s,

@@ -17,9 +17,9 @@
  *
  * Sending: netdev_send copies the frame into a transmit buffer and rings
  * the doorbell; it does not wait for the device. When every buffer is in
- * flight it reclaims completed ones, waiting up to 0.5 ms for the device to
- * finish one; if none is free then, the frame is dropped with -EAGAIN
- * (counted in tx_dropped).
+ * flight it reclaims completed ones, waiting for the device to finish one
+ * (sends wait 0.5 ms at most in all between two netdev_poll calls); if none
+ * is free then, the frame is dropped with -EAGAIN (counted in tx_dropped).
  *
  * Not reentrant: call from dom0's main loop (or a command it runs), never
  * from an event handler.

@@ -27,8 +27,9 @@
 #define RX_BUFS 64
 /* A GSO packet from a guest leaves as up to 45 frames in one go. */
 #define TX_BUFS 128
-/* How long a send waits for the device to finish with a buffer when all
- * are in flight (QEMU's I/O thread drains them meanwhile). */
+/* How long sends may wait, in all, between two polls for the device to
+ * finish with a buffer when all are in flight (QEMU's I/O thread drains
+ * them meanwhile): a burst is not dropped, and a flood cannot hold dom0. */
 #define TX_WAIT_NS 500000ull
 #define BUF_SIZE 2048
 /* struct virtio_net_hdr with VERSION_1: flags, gso_type, hdr_len, gso_size,
@@ -59,6 +60,7 @@ struct netdev {
     uint8_t tx_slot[VIRTQ_MAX_SIZE];
     uint8_t tx_free[TX_BUFS];           /* a stack of idle transmit buffers */
     unsigned nr_tx_free;
+    uint64_t tx_wait_left;              /* ns sends may still wait until the next poll */
     netdev_rx_fn rx_fn;
     void *rx_ctx;
     struct netdev_stats stats;
@@ -212,11 +214,13 @@ long netdev_send(struct netdev *nd, const void *frame, size_t len)
         return -XEN_EINVAL;
     if (!nd->nr_tx_free) {
         reclaim_tx(nd);
-        uint64_t give_up = pvclock_now_ns() + TX_WAIT_NS;
-        while (!nd->broken && !nd->nr_tx_free && pvclock_now_ns() < give_up) {
+        uint64_t start = pvclock_now_ns(), now = start;
+        while (!nd->broken && !nd->nr_tx_free && now - start < nd->tx_wait_left) {
             __builtin_ia32_pause();
             reclaim_tx(nd);
+            now = pvclock_now_ns();
         }
+        nd->tx_wait_left -= now - start < nd->tx_wait_left ? now - start : nd->tx_wait_left;
     }
     if (nd->broken || !nd->nr_tx_free) {
         nd->stats.tx_dropped++;
@@ -245,6 +249,7 @@ long netdev_send(struct netdev *nd, const void *frame, size_t len)
 
 unsigned netdev_poll(struct netdev *nd)
 {
+    nd->tx_wait_left = TX_WAIT_NS;
     unsigned frames = 0, reposted = 0;
     uint16_t head;
     uint32_t len;

@@ -73,6 +73,7 @@ HOSTILE_CHECKS = (
     + ["size_0", "size_1", "size_13", "size_1519", "size_4096", "size_2000_in_2_slots", "size_65535_in_16_slots",
        "fragments_exceed_size", "fragments_exceed_size_3", "slots_19", "slots_20", "gso_tcpv4_checksum_not_blank",
        "gso_tcpv6_not_offered", "gso_tcpv4_bogus_headers_answered",
+       "gso_tiny_mss",
        "mcast_extra_not_offered"] + _goes_on("packets") + ["csum_blank_bogus_ip_answered"] + _goes_on("csum_blank")
     # (4) spoofing
     + ["spoof_victim_broadcast_okay", "spoof_victim_to_vif1_okay", "spoof_victim_to_itself_okay",

@@ -1351,21 +1351,24 @@ START_TEST(test_tx_gso)
     send_gso(data, 9000, 3, 0, XEN_NETIF_GSO_TYPE_TCPV4, 1448);
     /* TCPv6 is not offered: ERROR. */
     send_gso(data, 9000, 3, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV6, 1428);
+    /* An MSS that would make 257 segments: ERROR; 256 segments: taken. */
+    send_gso(data, 257 * 30, 2, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4, 30);
+    send_gso(data, 256 * 30, 2, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4, 30);
     /* 16 pages of a 64 KiB packet. */
     send_gso(data, 16 * 1250, 16, NETTXF_csum_blank, XEN_NETIF_GSO_TYPE_TCPV4, 1448);
     tx_publish();
     gso_delivered = 0;
     ck_assert_uint_eq(netback_tx_serve(&nb, 64, &scratch, deliver_gso, NULL), 0);
-    ck_assert_uint_eq(gso_delivered, 2);
+    ck_assert_uint_eq(gso_delivered, 3);
     ck_assert_uint_eq(gso_got.len, 20000);
     ck_assert_uint_eq(gso_got.gso_type, XEN_NETIF_GSO_TYPE_TCPV4);
     ck_assert_uint_eq(gso_got.gso_size, 1448);
     ck_assert_uint_eq(gso_got.flags, NETRXF_csum_blank | NETRXF_data_validated);
     ck_assert_mem_eq(gso_out, data, 20000);
-    ck_assert_uint_eq(nb.stats.tx_packets, 2);
-    ck_assert_uint_eq(nb.stats.tx_errors, 2);
+    ck_assert_uint_eq(nb.stats.tx_packets, 3);
+    ck_assert_uint_eq(nb.stats.tx_errors, 3);
     /* Every slot answered: data slots OKAY/ERROR, extras NULL. */
-    const int16_t want[] = { 0, 1, 0, 0, -1, 1, -1, -1, -1, 1, -1, -1 };
+    const int16_t want[] = { 0, 1, 0, 0, -1, 1, -1, -1, -1, 1, -1, -1, -1, 1, -1, 0, 1, 0 };
     for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         ck_assert_int_eq(tx_rsp().status, want[i]);
     for (unsigned i = 0; i < 17; i++)

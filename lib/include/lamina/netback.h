@@ -38,6 +38,11 @@
 #define NETBACK_TX_BATCH 16
 /* A GSO packet: the 16-bit size field's limit. */
 #define NETBACK_MAX_PACKET 65535
+/* Segments a GSO packet may stand for (Linux's 64 KiB at an MSS of 1448
+ * is 46; 256 allows an MSS down to 256): one with a smaller MSS is answered
+ * ERROR, so a guest cannot make one packet into thousands of frames
+ * wherever it has to be cut up. */
+#define NETBACK_GSO_MAX_SEGS 256u
 /* Where a batch of tx packets is copied to: room for two whole GSO packets. */
 #define NETBACK_TX_ARENA (32 * 4096)
 /* Grant copies for one batch: each fragment may straddle a page of the
