@@ -239,17 +239,24 @@ void cmd_block_attach(int argc, char **argv)
         con_printf("xl: %s\n", why);
 }
 
+bool xl_detach_args(int argc, char **argv, const char *usage, domid_t *domid)
+{
+    if (argc != 3) {
+        con_printf("%s\n", usage);
+        return false;
+    }
+    if (!xl_resolve_domain(argv[1], domid)) {
+        con_printf("xl: domain '%s' does not exist\n", argv[1]);
+        return false;
+    }
+    return true;
+}
+
 void cmd_block_detach(int argc, char **argv)
 {
     domid_t domid;
-    if (argc != 3) {
-        con_printf("Usage: xl block-detach <Domain> <DevId>\n");
+    if (!xl_detach_args(argc, argv, "Usage: xl block-detach <Domain> <DevId>", &domid))
         return;
-    }
-    if (!xl_resolve_domain(argv[1], &domid)) {
-        con_printf("xl: domain '%s' does not exist\n", argv[1]);
-        return;
-    }
     int64_t devid = xl_vdev_to_devid(argv[2]);
     if (devid < 0 || block_backend_detach(domid, (uint32_t)devid)) {
         con_printf("Error: Device %s not connected.\n", argv[2]);

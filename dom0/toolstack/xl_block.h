@@ -37,6 +37,9 @@ bool xl_join_spec(int argc, char **argv, int first, char *buf, size_t size);
  * returns false otherwise. `min_argc` is 3 when a spec is required. */
 bool xl_attach_args(int argc, char **argv, int min_argc, const char *usage, const char *what, domid_t *domid,
                     char *spec, size_t spec_size);
+/* The detach commands' arguments (<Domain> <Dev>): false after printing
+ * `usage` or that the domain does not exist. */
+bool xl_detach_args(int argc, char **argv, const char *usage, domid_t *domid);
 /* `xl block-list` / `network-list`: prints `header`, then calls fn for each
  * domain argv[1..] names (xl's message for those that do not exist). */
 void xl_list_domains(int argc, char **argv, const char *usage, const char *header, void (*fn)(domid_t));

@@ -211,14 +211,8 @@ static void match(domid_t domid, const char *name, void *arg)
 void cmd_network_detach(int argc, char **argv)
 {
     domid_t domid;
-    if (argc != 3) {
-        con_printf("Usage: xl network-detach <Domain> <DevId|mac>\n");
+    if (!xl_detach_args(argc, argv, "Usage: xl network-detach <Domain> <DevId|mac>", &domid))
         return;
-    }
-    if (!xl_resolve_domain(argv[1], &domid)) {
-        con_printf("xl: domain '%s' does not exist\n", argv[1]);
-        return;
-    }
     struct find f = { .what = argv[2] };
     each_vif(domid, match, &f);
     if (!f.found[0]) {

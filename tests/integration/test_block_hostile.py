@@ -13,7 +13,7 @@ import re
 import subprocess
 
 from conftest import BUILD, DOM0_INITRD, assert_no_hv_panic, dom0_session
-from test_domains import assert_checks, xl_list
+from test_domains import assert_checks, run_again, xl_list
 
 FULL_INITRD = BUILD / "dom0" / "initrd-full.cpio"
 LINUX_BOOT_S = 240
@@ -98,13 +98,7 @@ def test_hostile_frontend_alone(tmp_path):
         assert set(xl_list(s)) == {"Domain-0"}, s.describe()
         # The disk is free again and a new frontend (the domid is reused) is
         # served from scratch, the same attacks with the same answers.
-        mark = len(s.output)
-        out = s.command(f"xl create {HOSTILE_CFG} name=again")
-        assert "xl:" not in out, out
-        done = s.wait_for(r"\(d(\d+)\) GUEST blk_hostile DONE passed=(\d+) failed=(\d+)$", start=mark, timeout=180)
-        assert (int(done.group(2)), int(done.group(3))) == (len(HOSTILE_CHECKS), 0), s.describe()
-        s.wait_for(rf"\(HV\) d{done.group(1)} destroyed", start=done.end(), timeout=60)
-        assert set(xl_list(s)) == {"Domain-0"}, s.describe()
+        run_again(s, HOSTILE_CFG, "blk_hostile", len(HOSTILE_CHECKS), timeout=180)
         s.send("poweroff\n")
         assert s.finish(timeout=60) == 0, s.describe()
         assert_no_hv_panic(s)

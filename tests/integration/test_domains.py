@@ -59,6 +59,19 @@ def xl_list(session) -> dict:
     return rows
 
 
+def run_again(session, cfg: str, guest: str, nr_checks: int, timeout: float) -> None:
+    """`xl create <cfg> name=again`: the guest (on whatever domid it gets)
+    passes all nr_checks checks, its domain goes, and only dom0 is left."""
+    mark = len(session.output)
+    out = session.command(f"xl create {cfg} name=again")
+    assert "xl:" not in out, out
+    done = session.wait_for(rf"\(d(\d+)\) GUEST {guest} DONE passed=(\d+) failed=(\d+)$", start=mark,
+                            timeout=timeout)
+    assert (int(done.group(2)), int(done.group(3))) == (nr_checks, 0), session.describe()
+    session.wait_for(rf"\(HV\) d{done.group(1)} destroyed", start=done.end(), timeout=60)
+    assert set(xl_list(session)) == {"Domain-0"}, session.describe()
+
+
 def checks_of(session, domid: int, guest: str) -> list:
     """[(position, check, verdict)] for one domain's CHECK lines."""
     return [(m.start(), m.group(3), m.group(4)) for m in CHECK.finditer(session.output)

@@ -14,7 +14,7 @@ address and counts frames addressed to it that reach either of its vifs
 import re
 
 from conftest import BUILD, DOM0_INITRD, assert_no_hv_panic, dom0_session
-from test_domains import assert_checks, xl_list
+from test_domains import assert_checks, run_again, xl_list
 
 FULL_INITRD = BUILD / "dom0" / "initrd-full.cpio"
 LINUX_BOOT_S = 300
@@ -178,13 +178,7 @@ def test_hostile_netfront_alone():
         out = s.command("arping")
         assert re.search(r"^arping: 10\.0\.2\.2 is at 52:55:0a:00:02:02 ", out, re.M), out
 
-        mark = len(s.output)
-        out = s.command(f"xl create {HOSTILE_CFG} name=again")
-        assert "xl:" not in out, out
-        done = s.wait_for(r"\(d(\d+)\) GUEST net_hostile DONE passed=(\d+) failed=(\d+)$", start=mark, timeout=600)
-        assert (int(done.group(2)), int(done.group(3))) == (len(HOSTILE_CHECKS), 0), s.describe()
-        s.wait_for(rf"\(HV\) d{done.group(1)} destroyed", start=done.end(), timeout=60)
-        assert set(xl_list(s)) == {"Domain-0"}, s.describe()
+        run_again(s, HOSTILE_CFG, "net_hostile", len(HOSTILE_CHECKS), timeout=600)
         s.send("poweroff\n")
         assert s.finish(timeout=60) == 0, s.describe()
         assert_no_hv_panic(s)
