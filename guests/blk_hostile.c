@@ -19,6 +19,7 @@
 #include <public/io/blkif.h>
 #include <public/io/xenbus.h>
 #include <public/io/xs_wire.h>
+#include <guest/xorshift.h>
 #include <guest/events.h>
 #include <guest/frontend.h>
 #include <guest/hypercall.h>
@@ -333,13 +334,6 @@ static void test_bad_requests(void)
 /* ---- (4) garbage ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static uint64_t rand64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void test_garbage(void)
 {
@@ -347,13 +341,13 @@ static void test_garbage(void)
     for (unsigned i = 0; i < RING_SLOTS; i++) {
         volatile uint64_t *w = (volatile uint64_t *)&slots[(req_prod + i) & (RING_SLOTS - 1)];
         for (unsigned k = 0; k < BLKIF_SLOT_SIZE / 8; k++)
-            w[k] = rand64();
+            w[k] = xorshift64(&rng);
         ids[i] = w[1];
     }
     /* The fields of the header the backend only reads, and the padding. */
-    sring->rsp_event = (RING_IDX)rand64();
+    sring->rsp_event = (RING_IDX)xorshift64(&rng);
     for (unsigned k = 0; k < 44; k++)
-        sring->pad[k] = (uint8_t)rand64();
+        sring->pad[k] = (uint8_t)xorshift64(&rng);
     req_prod += RING_SLOTS;
     publish();
     unsigned answered = 0, ids_ok = 0, errors = 0;

@@ -47,6 +47,7 @@
 #include <public/io/netif.h>
 #include <public/io/xenbus.h>
 #include <public/io/xs_wire.h>
+#include <guest/xorshift.h>
 #include <guest/events.h>
 #include <guest/frontend.h>
 #include <guest/hypercall.h>
@@ -124,13 +125,6 @@ static long write_num(const char *dir, const char *key, uint64_t n)
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
-static uint64_t rand64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void wait_ms(uint64_t ms)
 {
@@ -1006,7 +1000,7 @@ static void garbage_ring(struct vif *v)
     for (unsigned i = 0; i < TX_SLOTS; i++) {
         volatile uint32_t *w = (volatile uint32_t *)&v->tx[i];
         for (unsigned k = 0; k < NETIF_TX_SLOT_SIZE / 4; k++)
-            w[k] = (uint32_t)rand64();
+            w[k] = (uint32_t)xorshift64(&rng);
     }
     v->tx_prod += TX_SLOTS;
     tx_publish(v);
