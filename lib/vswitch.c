@@ -118,6 +118,33 @@ static void learn(struct vswitch *sw, const uint8_t *mac, unsigned port, uint64_
     e->seen = now;
 }
 
+void vsw_set_flood_limit(struct vswitch *sw, uint64_t rate, uint64_t burst)
+{
+    sw->flood_rate = rate;
+    sw->flood_burst = burst ? burst : 1;
+    for (unsigned p = 0; p < VSW_MAX_PORTS; p++)
+        sw->port[p].flood_tokens = sw->flood_burst * VSW_TOKEN_ONE;
+}
+
+/* The port's flood budget (a token bucket) allows one more frame now. */
+static bool flood_allowed(struct vswitch *sw, struct vsw_port *in, uint64_t now)
+{
+    if (!sw->flood_rate)
+        return true;
+    const uint64_t cap = sw->flood_burst * VSW_TOKEN_ONE;
+    if (now > in->flood_refilled) {
+        uint64_t gained = now - in->flood_refilled;
+        /* Saturate: a long quiet spell just fills the bucket. */
+        gained = gained > cap / (sw->flood_rate * VSW_TOKEN_ONE) + 1 ? cap : gained * sw->flood_rate * VSW_TOKEN_ONE;
+        in->flood_tokens = in->flood_tokens + gained > cap ? cap : in->flood_tokens + gained;
+        in->flood_refilled = now;
+    }
+    if (in->flood_tokens < VSW_TOKEN_ONE)
+        return false;
+    in->flood_tokens -= VSW_TOKEN_ONE;
+    return true;
+}
+
 uint32_t vsw_forward(struct vswitch *sw, unsigned ingress, const uint8_t *frame, uint32_t len, uint64_t now)
 {
     if (ingress >= VSW_MAX_PORTS || !sw->port[ingress].used || !frame || len < VSW_ETH_HLEN) {
@@ -137,8 +164,12 @@ uint32_t vsw_forward(struct vswitch *sw, unsigned ingress, const uint8_t *frame,
         in->spoofed++;
         return 0;
     }
-    in->rx_frames++;
     int out = vsw_lookup(sw, dst, now);
+    if (out < 0 && !flood_allowed(sw, in, now)) {
+        in->throttled++;
+        return 0;
+    }
+    in->rx_frames++;
     if (out == (int)ingress) {
         sw->hairpin++;
         return 0;

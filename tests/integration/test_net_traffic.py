@@ -53,7 +53,7 @@ def vswitch(s):
     out = s.command("vswitch")
     ports = {m.group(2): (m.group(3),) + tuple(int(m.group(i)) for i in range(4, 9))
              for m in VSWITCH_PORT.finditer(out)}
-    assert ports and re.search(r"^vswitch: \d+ ports, \d+ learned, runts \d+ hairpin \d+$", out, re.M), out
+    assert ports and re.search(r"^vswitch: \d+ ports, \d+ learned, runts \d+ hairpin \d+ throttled 0$", out, re.M), out
     return ports
 
 

@@ -236,6 +236,39 @@ START_TEST(test_fuzz)
 }
 END_TEST
 
+START_TEST(test_flood_limit)
+{
+    setup(1000);
+    const unsigned up = 0, a = 1, b = 2;
+    /* 2 floods per time unit, 5 back to back. */
+    vsw_set_flood_limit(&sw, 2, 5);
+    for (unsigned i = 0; i < 5; i++)
+        ck_assert_uint_eq(send(a, bcast, mac_a, 100), (1u << b) | (1u << up));
+    ck_assert_uint_eq(send(a, bcast, mac_a, 100), 0);
+    ck_assert_uint_eq(send(a, mcast, mac_a, 100), 0);
+    ck_assert_uint_eq(sw.port[a].throttled, 2);
+    ck_assert_uint_eq(sw.port[a].rx_frames, 5);
+    /* Known unicast is never throttled; another port has its own budget. */
+    ck_assert_uint_eq(send(a, mac_b, mac_a, 100), 1u << b);
+    ck_assert_uint_eq(send(b, bcast, mac_b, 100), (1u << a) | (1u << up));
+    /* An unknown unicast address is a flood too. */
+    ck_assert_uint_eq(send(a, mac_y, mac_a, 100), 0);
+    ck_assert_uint_eq(sw.port[a].throttled, 3);
+    /* One unit later: two more, then none. */
+    ck_assert_uint_ne(send(a, bcast, mac_a, 101), 0);
+    ck_assert_uint_ne(send(a, bcast, mac_a, 101), 0);
+    ck_assert_uint_eq(send(a, bcast, mac_a, 101), 0);
+    /* A long quiet spell refills the burst, no more. */
+    for (unsigned i = 0; i < 5; i++)
+        ck_assert_uint_ne(send(a, bcast, mac_a, 1000000), 0);
+    ck_assert_uint_eq(send(a, bcast, mac_a, 1000000), 0);
+    /* Rate 0: no limit. */
+    vsw_set_flood_limit(&sw, 0, 1);
+    for (unsigned i = 0; i < 100; i++)
+        ck_assert_uint_ne(send(a, bcast, mac_a, 1000000), 0);
+}
+END_TEST
+
 static Suite *vswitch_suite(void)
 {
     Suite *s = suite_create("vswitch");
@@ -244,6 +277,7 @@ static Suite *vswitch_suite(void)
     tcase_add_test(tc, test_forwarding);
     tcase_add_test(tc, test_spoofing);
     tcase_add_test(tc, test_table_bound);
+    tcase_add_test(tc, test_flood_limit);
     tcase_add_test(tc, test_fuzz);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

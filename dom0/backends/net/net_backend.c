@@ -29,6 +29,12 @@
 #define NS_PER_MS 1000000ULL
 /* Learned addresses are forgotten after 300 s, as Linux's bridge does. */
 #define VSW_AGE_MS 300000ULL
+/* Floods (broadcast, multicast, unknown unicast) a port may send: 2 a
+ * millisecond on average, 256 back to back. ARP, DHCP and neighbour
+ * discovery stay far below; a broadcast storm from one guest cannot make
+ * every other guest process all of it. */
+#define FLOOD_PER_MS 2u
+#define FLOOD_BURST 256u
 /* The uplink is polled every 250 us for this long after its last frame. */
 #define UPLINK_BUSY_NS (2000ULL * NS_PER_MS)
 #define UPLINK_TICK_NS (NS_PER_MS / 4)
@@ -58,6 +64,7 @@ static bool work_left, rx_pending, ready, vmap_ready;
 static uint64_t first_slot;
 static unsigned rr_next;               /* the vif served first in the next pass */
 static uint64_t nr_passes, nr_notifies;
+static uint64_t throttled_gone;        /* floods throttled on ports since removed */
 
 static struct vif *vif_of(struct netback *nb)
 {
@@ -270,6 +277,7 @@ void net_backend_init(void)
     if (ready)
         return;
     vsw_init(&sw, VSW_AGE_MS);
+    vsw_set_flood_limit(&sw, FLOOD_PER_MS, FLOOD_BURST);
     if (netdev_count()) {
         uplink = netdev_at(0);
         uplink_port = vsw_add_port(&sw, true, NULL);
@@ -288,8 +296,10 @@ static struct vif *find(domid_t domid, uint32_t devid)
 
 static void release(struct vif *v)
 {
-    if (v->port >= 0)
+    if (v->port >= 0) {
+        throttled_gone += sw.port[v->port].throttled;
         (void)vsw_del_port(&sw, (unsigned)v->port);
+    }
     v->port = -1;
     v->in_use = false;
 }
@@ -434,6 +444,9 @@ void net_backend_cmd_vswitch(int argc, char **argv)
     }
     net_backend_init();
     unsigned ports = 0;
+    uint64_t throttled = throttled_gone;
+    for (unsigned p = 0; p < VSW_MAX_PORTS; p++)
+        throttled += sw.port[p].used ? sw.port[p].throttled : 0;
     for (unsigned p = 0; p < VSW_MAX_PORTS; p++) {
         const struct vsw_port *sp = &sw.port[p];
         if (!sp->used)
@@ -462,7 +475,7 @@ void net_backend_cmd_vswitch(int argc, char **argv)
                    (unsigned long)sp->rx_frames, (unsigned long)out, (unsigned long)sp->spoofed,
                    (unsigned long)errors, (unsigned long)dropped);
     }
-    con_printf("vswitch: %u ports, %u learned, runts %lu hairpin %lu\n", ports, learned(),
-               (unsigned long)sw.runts, (unsigned long)sw.hairpin);
+    con_printf("vswitch: %u ports, %u learned, runts %lu hairpin %lu throttled %lu\n", ports, learned(),
+               (unsigned long)sw.runts, (unsigned long)sw.hairpin, (unsigned long)throttled);
     con_printf("netback: %lu passes, %lu notifications\n", (unsigned long)nr_passes, (unsigned long)nr_notifies);
 }

@@ -29,7 +29,13 @@ struct vsw_port {
     uint8_t mac[VSW_ETH_ALEN]; /* vif: the one source address it may use */
     uint64_t rx_frames;        /* frames accepted from this port */
     uint64_t spoofed;          /* dropped: a source address it may not use */
+    uint64_t throttled;        /* dropped: floods beyond the port's flood budget */
+    uint64_t flood_tokens;     /* floods it may still send (times VSW_TOKEN_ONE) */
+    uint64_t flood_refilled;   /* when the budget was last topped up */
 };
+
+/* Token fixed point: one flooded frame costs VSW_TOKEN_ONE. */
+#define VSW_TOKEN_ONE 1024u
 
 struct vsw_entry {
     bool used;
@@ -45,6 +51,9 @@ struct vswitch {
     uint64_t runts;            /* dropped: shorter than an Ethernet header, or bad ingress */
     uint64_t hairpin;          /* dropped: its destination is on its own ingress port */
     uint64_t evicted;          /* learned entries pushed out by a full table */
+    /* Flood budget per port (vsw_set_flood_limit): `flood_rate` frames per
+     * time unit, at most `flood_burst` at once; rate 0: no limit. */
+    uint64_t flood_rate, flood_burst;
 };
 
 void vsw_init(struct vswitch *sw, uint64_t max_age);
@@ -53,6 +62,12 @@ void vsw_init(struct vswitch *sw, uint64_t max_age);
  * port number or -XEN_EINVAL / -XEN_EEXIST / -XEN_ENOSPC. A vif's MAC that
  * was learned on an uplink is forgotten there. */
 int vsw_add_port(struct vswitch *sw, bool uplink, const uint8_t mac[VSW_ETH_ALEN]);
+/* Limits the frames each port may have flooded (broadcast, multicast and
+ * unknown unicast: every other port gets a copy) to `rate` per time unit
+ * on average (0: no limit), at most `burst` (>= 1) back to back; frames
+ * over the budget are dropped and counted in the port's `throttled`. Known
+ * unicast is never throttled. */
+void vsw_set_flood_limit(struct vswitch *sw, uint64_t rate, uint64_t burst);
 /* Removes a port and everything learned on it. -XEN_EINVAL if not in use. */
 int vsw_del_port(struct vswitch *sw, unsigned port);
 /* Decides where a frame that came in on `ingress` at time `now` goes (bit p
