@@ -149,9 +149,18 @@ static void parse_mb2(uint32_t info_pa, struct boot_info *bi)
             break;
         }
         case MB2_TAG_ACPI1:
-        case MB2_TAG_ACPI2:
-            bi->rsdp_pa = __pa((const void *)(t + 1));
+        case MB2_TAG_ACPI2: {
+            /* The 2.0 copy wins over the 1.0 one, whichever comes first. */
+            if (bi->have_rsdp && t->type == MB2_TAG_ACPI1)
+                break;
+            uint32_t len = t->size > sizeof(*t) ? t->size - (uint32_t)sizeof(*t) : 0;
+            if (len > BOOT_RSDP_MAX)
+                len = BOOT_RSDP_MAX;
+            memset(bi->rsdp, 0, sizeof(bi->rsdp));
+            memcpy(bi->rsdp, t + 1, len);
+            bi->have_rsdp = len >= 20;
             break;
+        }
         default:
             break;
         }

@@ -20,7 +20,7 @@
 static struct boot_info boot_info;
 bool opt_noreboot;
 
-void acpi_init(uint64_t rsdp_hint);
+void acpi_init(const uint8_t *rsdp_copy);
 struct domain *construct_dom0(const struct boot_info *bi, uint64_t dom0_mem_bytes);
 
 const char *hv_command_line(void) { return boot_info.cmdline; }
@@ -94,7 +94,7 @@ void start_hv(uint32_t magic, uint32_t info_pa)
     mm_init(&boot_info);
     apic_init();
     time_init();
-    acpi_init(boot_info.rsdp_pa);
+    acpi_init(boot_info.have_rsdp ? boot_info.rsdp : NULL);
     ioapic_route_isa_irq(COM1_IRQ, VECTOR_COM1);
     console_enable_rx_irq();
 

@@ -17,10 +17,10 @@ static bool have_s5;
 static uint16_t reset_port;
 static uint8_t reset_value;
 
-static const uint8_t *find_rsdp(uint64_t hint_pa)
+static const uint8_t *find_rsdp(const uint8_t *copy)
 {
-    if (hint_pa)
-        return __va(hint_pa);
+    if (copy)
+        return copy;
     uint64_t ebda = (uint64_t)(*(const uint16_t *)__va(0x40e)) << 4;
     uint64_t ranges[2][2] = { { ebda, ebda + 1024 }, { 0xe0000, 0x100000 } };
     for (unsigned r = 0; r < 2; r++)
@@ -84,10 +84,10 @@ static void parse_s5(const struct acpi_header *dsdt)
     }
 }
 
-void acpi_init(uint64_t rsdp_hint);
-void acpi_init(uint64_t rsdp_hint)
+void acpi_init(const uint8_t *rsdp_copy);
+void acpi_init(const uint8_t *rsdp_copy)
 {
-    const uint8_t *rsdp = find_rsdp(rsdp_hint);
+    const uint8_t *rsdp = find_rsdp(rsdp_copy);
     const struct acpi_header *fadt = rsdp ? find_table(rsdp, "FACP") : NULL;
     if (!fadt) {
         pr_warn("ACPI: no FADT; poweroff will halt instead");

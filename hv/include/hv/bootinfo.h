@@ -21,6 +21,8 @@ struct boot_module {
     char cmdline[BOOT_CMDLINE_MAX];   /* arguments, without the image path */
 };
 
+#define BOOT_RSDP_MAX 36    /* an ACPI 2.0 RSDP */
+
 struct boot_info {
     const char *protocol;   /* "multiboot1" or "multiboot2" */
     char loader[64];
@@ -29,7 +31,11 @@ struct boot_info {
     struct mem_region regions[BOOT_MAX_REGIONS];
     unsigned nr_modules;
     struct boot_module modules[BOOT_MAX_MODULES];
-    uint64_t rsdp_pa;       /* 0 if the loader gave none */
+    /* The loader's copy of the ACPI RSDP (multiboot2's ACPI tags), copied
+     * here because the memory it sits in is not reserved: the frame
+     * allocator may reuse it before ACPI is read. */
+    bool have_rsdp;
+    uint8_t rsdp[BOOT_RSDP_MAX];
 };
 
 /* Fills *bi from the loader's structures; panics on an unknown loader magic.
