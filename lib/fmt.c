@@ -199,6 +199,15 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+int fmt_fail(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 int fmt_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')

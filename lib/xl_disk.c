@@ -1,19 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* xl disk specifications; see lamina/xl_disk.h. */
-#include <stdarg.h>
 #include <lamina/xl_disk.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
-
-static int derr(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int derr(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Disk letters a..z, aa..: bijective base 26. Returns the end or NULL. */
 static const char *disk_index(const char *p, uint32_t *disk)
@@ -100,7 +89,7 @@ static int set_access(struct spec *s, const char *v, char *err, size_t size)
     else if (!strcmp(v, "r") || !strcmp(v, "ro"))
         s->d.writable = false;
     else
-        return derr(err, size, "access '%s' must be r, ro, w or rw", v);
+        return fmt_fail(err, size, "access '%s' must be r, ro, w or rw", v);
     s->have_access = true;
     return 0;
 }
@@ -109,7 +98,7 @@ static int set_vdev(struct spec *s, const char *v, char *err, size_t size)
 {
     int64_t id = xl_vdev_to_devid(v);
     if (id < 0 || strlen(v) >= sizeof(s->d.vdev))
-        return derr(err, size, "'%s' is not a virtual device name (e.g. xvda)", v);
+        return fmt_fail(err, size, "'%s' is not a virtual device name (e.g. xvda)", v);
     fmt_snprintf(s->d.vdev, sizeof(s->d.vdev), "%s", v);
     s->d.devid = (uint32_t)id;
     s->have_vdev = true;
@@ -119,12 +108,12 @@ static int set_vdev(struct spec *s, const char *v, char *err, size_t size)
 static int set_target(struct spec *s, const char *v, char *err, size_t size)
 {
     if (!*v)
-        return derr(err, size, "empty target");
+        return fmt_fail(err, size, "empty target");
     if (strlen(v) >= sizeof(s->d.target))
-        return derr(err, size, "target '%.20s...' too long (at most %u characters)", v, XL_DISK_TARGET_MAX - 1);
+        return fmt_fail(err, size, "target '%.20s...' too long (at most %u characters)", v, XL_DISK_TARGET_MAX - 1);
     for (const char *c = v; *c; c++)
         if (*c <= ' ' || *c > '~')
-            return derr(err, size, "target '%s' has a blank or control character", v);
+            return fmt_fail(err, size, "target '%s' has a blank or control character", v);
     fmt_snprintf(s->d.target, sizeof(s->d.target), "%s", v);
     s->have_target = true;
     return 0;
@@ -133,7 +122,7 @@ static int set_target(struct spec *s, const char *v, char *err, size_t size)
 static int set_format(const char *v, char *err, size_t size)
 {
     if (*v && strcmp(v, "raw") != 0)
-        return derr(err, size, "format '%s' is not supported (only raw)", v);
+        return fmt_fail(err, size, "format '%s' is not supported (only raw)", v);
     return 0;
 }
 
@@ -149,15 +138,15 @@ static int keyed(struct spec *s, const char *key, const char *v, char *err, size
         if (!strcmp(v, "cdrom"))
             s->d.cdrom = true;
         else if (strcmp(v, "disk") != 0)
-            return derr(err, size, "devtype '%s' must be disk or cdrom", v);
+            return fmt_fail(err, size, "devtype '%s' must be disk or cdrom", v);
         return 0;
     }
     if (!strcmp(key, "backendtype")) {
         if (strcmp(v, "phy") != 0)
-            return derr(err, size, "backendtype '%s' is not supported (only phy)", v);
+            return fmt_fail(err, size, "backendtype '%s' is not supported (only phy)", v);
         return 0;
     }
-    return derr(err, size, "unknown disk parameter '%s'", key);
+    return fmt_fail(err, size, "unknown disk parameter '%s'", key);
 }
 
 /* A positional parameter: target, format, vdev, access (without a
@@ -172,7 +161,7 @@ static int positional(struct spec *s, const char *v, char *err, size_t size)
         } else {
             const char *colon = strchr(v, ':'), *slash = strchr(v, '/');
             if (colon && (!slash || colon < slash))
-                return derr(err, size, "disk prefix in '%s' is not supported (only phy: and raw:)", v);
+                return fmt_fail(err, size, "disk prefix in '%s' is not supported (only phy: and raw:)", v);
         }
         return set_target(s, v, err, size);
     }
@@ -184,7 +173,7 @@ static int positional(struct spec *s, const char *v, char *err, size_t size)
         return *v ? set_vdev(s, v, err, size) : 0;
     if (n == 3)
         return *v ? set_access(s, v, err, size) : 0;
-    return derr(err, size, "too many positional parameters ('%s')", v);
+    return fmt_fail(err, size, "too many positional parameters ('%s')", v);
 }
 
 int xl_disk_parse(const char *spec, struct xl_disk *out, char *err, size_t err_size)
@@ -201,7 +190,7 @@ int xl_disk_parse(const char *spec, struct xl_disk *out, char *err, size_t err_s
             break;
         if (!strncmp(p, "target=", 7)) {   /* the rest, whatever it holds */
             if (s.have_target)
-                return derr(err, err_size, "target given twice");
+                return fmt_fail(err, err_size, "target given twice");
             if (set_target(&s, p + 7, err, err_size))
                 return -1;
             break;
@@ -210,7 +199,7 @@ int xl_disk_parse(const char *spec, struct xl_disk *out, char *err, size_t err_s
         while (p[n] && p[n] != ',')
             n++;
         if (n >= sizeof(item))
-            return derr(err, err_size, "parameter '%.20s...' too long", p);
+            return fmt_fail(err, err_size, "parameter '%.20s...' too long", p);
         memcpy(item, p, n);
         item[n] = '\0';
         /* Blanks around parameters are not part of them. */
@@ -237,11 +226,11 @@ int xl_disk_parse(const char *spec, struct xl_disk *out, char *err, size_t err_s
             p++;
     }
     if (!s.have_target)
-        return derr(err, err_size, "no target in disk spec '%s'", spec);
+        return fmt_fail(err, err_size, "no target in disk spec '%s'", spec);
     if (!s.have_vdev)
-        return derr(err, err_size, "no vdev in disk spec '%s'", spec);
+        return fmt_fail(err, err_size, "no vdev in disk spec '%s'", spec);
     if (s.d.cdrom && s.d.writable && s.have_access)
-        return derr(err, err_size, "a cdrom cannot be writable");
+        return fmt_fail(err, err_size, "a cdrom cannot be writable");
     if (s.d.cdrom)
         s.d.writable = false;
     *out = s.d;

@@ -1,19 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* xl network interface specifications; see lamina/xl_vif.h. */
-#include <stdarg.h>
 #include <lamina/xl_vif.h>
 #include <lamina/fmt.h>
 #include <lamina/string.h>
-
-static int verr(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int verr(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int xl_mac_parse(const char *text, uint8_t mac[6])
 {
@@ -75,7 +64,7 @@ static bool ip_ok(const char *v)
 static int set_name(char *dst, const char *key, const char *v, char *err, size_t size)
 {
     if (!ifname_ok(v))
-        return verr(err, size, "%s '%s' is not an interface name (1 to %u characters, no '/', ':' or blank)",
+        return fmt_fail(err, size, "%s '%s' is not an interface name (1 to %u characters, no '/', ':' or blank)",
                     key, v, XL_VIF_NAME_MAX - 1);
     fmt_snprintf(dst, XL_VIF_NAME_MAX, "%s", v);
     return 0;
@@ -85,9 +74,9 @@ static int keyed(struct xl_vif *vif, const char *key, const char *v, char *err, 
 {
     if (!strcmp(key, "mac")) {
         if (xl_mac_parse(v, vif->mac))
-            return verr(err, size, "mac '%s' is not a MAC address (like 00:16:3e:12:34:56)", v);
+            return fmt_fail(err, size, "mac '%s' is not a MAC address (like 00:16:3e:12:34:56)", v);
         if (vif->mac[0] & 1)
-            return verr(err, size, "mac '%s' is a multicast address", v);
+            return fmt_fail(err, size, "mac '%s' is a multicast address", v);
         vif->have_mac = true;
         return 0;
     }
@@ -97,7 +86,7 @@ static int keyed(struct xl_vif *vif, const char *key, const char *v, char *err, 
         return set_name(vif->vifname, key, v, err, size);
     if (!strcmp(key, "ip")) {
         if (!*v || strlen(v) >= sizeof(vif->ip) || !ip_ok(v))
-            return verr(err, size, "ip '%s' is not a list of addresses (at most %u characters)", v,
+            return fmt_fail(err, size, "ip '%s' is not a list of addresses (at most %u characters)", v,
                         XL_VIF_IP_MAX - 1);
         fmt_snprintf(vif->ip, sizeof(vif->ip), "%s", v);
         return 0;
@@ -105,39 +94,39 @@ static int keyed(struct xl_vif *vif, const char *key, const char *v, char *err, 
     if (!strcmp(key, "devid")) {
         uint32_t n = 0;
         if (!*v || (v[0] == '0' && v[1]))
-            return verr(err, size, "devid '%s' is not a number", v);
+            return fmt_fail(err, size, "devid '%s' is not a number", v);
         for (const char *c = v; *c; c++) {
             if (*c < '0' || *c > '9' || n > XL_VIF_DEVID_MAX)
-                return verr(err, size, "devid '%s' is not a number up to %u", v, XL_VIF_DEVID_MAX);
+                return fmt_fail(err, size, "devid '%s' is not a number up to %u", v, XL_VIF_DEVID_MAX);
             n = n * 10 + (uint32_t)(*c - '0');
         }
         if (n > XL_VIF_DEVID_MAX)
-            return verr(err, size, "devid '%s' is not a number up to %u", v, XL_VIF_DEVID_MAX);
+            return fmt_fail(err, size, "devid '%s' is not a number up to %u", v, XL_VIF_DEVID_MAX);
         vif->devid = (int32_t)n;
         return 0;
     }
     if (!strcmp(key, "backend")) {
         if (strcmp(v, "0") != 0 && strcmp(v, "Domain-0") != 0)
-            return verr(err, size, "backend '%s' is not supported (only Domain-0)", v);
+            return fmt_fail(err, size, "backend '%s' is not supported (only Domain-0)", v);
         return 0;
     }
     if (!strcmp(key, "type")) {
         if (strcmp(v, "vif") != 0 && strcmp(v, "ioemu") != 0)
-            return verr(err, size, "type '%s' must be vif or ioemu", v);
+            return fmt_fail(err, size, "type '%s' must be vif or ioemu", v);
         return 0;
     }
     if (!strcmp(key, "script")) {
         if (strlen(v) >= sizeof(vif->script))
-            return verr(err, size, "script '%.20s...' too long", v);
+            return fmt_fail(err, size, "script '%.20s...' too long", v);
         for (const char *c = v; *c; c++)
             if (*c < ' ' || *c > '~')
-                return verr(err, size, "script has a control character");
+                return fmt_fail(err, size, "script has a control character");
         fmt_snprintf(vif->script, sizeof(vif->script), "%s", v);
         return 0;
     }
     if (!strcmp(key, "model"))
         return 0;
-    return verr(err, size, "unknown vif parameter '%s'", key);
+    return fmt_fail(err, size, "unknown vif parameter '%s'", key);
 }
 
 int xl_vif_parse(const char *spec, struct xl_vif *out, char *err, size_t err_size)
@@ -152,7 +141,7 @@ int xl_vif_parse(const char *spec, struct xl_vif *out, char *err, size_t err_siz
         while (p[n] && p[n] != ',')
             n++;
         if (n >= sizeof(item))
-            return verr(err, err_size, "parameter '%.20s...' too long", p);
+            return fmt_fail(err, err_size, "parameter '%.20s...' too long", p);
         memcpy(item, p, n);
         item[n] = '\0';
         p += n;
@@ -167,7 +156,7 @@ int xl_vif_parse(const char *spec, struct xl_vif *out, char *err, size_t err_siz
             continue;               /* '' and stray commas: nothing */
         char *eq = strchr(it, '=');
         if (!eq)
-            return verr(err, err_size, "vif parameter '%s' needs a value (key=value)", it);
+            return fmt_fail(err, err_size, "vif parameter '%s' needs a value (key=value)", it);
         *eq = '\0';
         if (keyed(&vif, it, eq + 1, err, err_size))
             return -1;
@@ -183,12 +172,12 @@ int xl_vif_fill_defaults(struct xl_vif *vifs, unsigned n, uint32_t first, uint64
     for (unsigned i = 0; i < n; i++) {
         if (vifs[i].devid < 0) {
             if (next > XL_VIF_DEVID_MAX)
-                return verr(err, err_size, "vif %u: no devid left", i + 1);
+                return fmt_fail(err, err_size, "vif %u: no devid left", i + 1);
             vifs[i].devid = (int32_t)next;
         }
         for (unsigned j = 0; j < i; j++)
             if (vifs[j].devid == vifs[i].devid)
-                return verr(err, err_size, "vif %u: devid %d is used twice", i + 1, (int)vifs[i].devid);
+                return fmt_fail(err, err_size, "vif %u: devid %d is used twice", i + 1, (int)vifs[i].devid);
         if ((uint32_t)vifs[i].devid >= next)
             next = (uint32_t)vifs[i].devid + 1;
         if (!vifs[i].have_mac) {

@@ -19,7 +19,6 @@
  *
  * Any failure after step 2 unmaps and destroys the domain.
  */
-#include <stdarg.h>
 #include <lamina/bzimage.h>
 #include <lamina/elf_pv.h>
 #include <lamina/fmt.h>
@@ -48,16 +47,6 @@
 static uint64_t p2m_page_mfns[MAX_P2M_PAGES];
 static uint64_t xz_work[BZIMAGE_WORK_SIZE / 8];
 static struct vcpu_guest_context vcpu_ctx;     /* 5 KiB: not on the stack */
-
-static int failf(char *err, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static void write_pt_entry(void *ctx, uint64_t table_pfn, unsigned index, uint64_t value)
 {
@@ -130,12 +119,12 @@ static int unpack_kernel(struct build *b, char *err, size_t size)
     if (rc == BZIMAGE_ENOTBZ)
         return 0;
     if (rc == BZIMAGE_EUNSUPPORTED)
-        return failf(err, size, "kernel '%s': %s-compressed bzImages are not supported (XZ is)", name,
+        return fmt_fail(err, size, "kernel '%s': %s-compressed bzImages are not supported (XZ is)", name,
                      bzimage_compression_name(bzi.compression));
     if (rc)
-        return failf(err, size, "kernel '%s': %s", name, bzimage_strerror(rc));
+        return fmt_fail(err, size, "kernel '%s': %s", name, bzimage_strerror(rc));
     if (!bzi.decompressed_size || bzi.decompressed_size > MAX_KERNEL_BYTES)
-        return failf(err, size, "kernel '%s': decompressed size %lu is not usable", name,
+        return fmt_fail(err, size, "kernel '%s': decompressed size %lu is not usable", name,
                      (unsigned long)bzi.decompressed_size);
     long vrc = vmap_init();
     b->scratch_pages = (bzi.decompressed_size + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -149,14 +138,14 @@ static int unpack_kernel(struct build *b, char *err, size_t size)
         vrc = vmap_map_own(b->scratch_first, b->scratch_pages);
     if (vrc) {
         b->scratch_pages = 0;
-        return failf(err, size, "kernel '%s': no room in dom0 for its %lu MiB decompressed (%s)", name,
+        return fmt_fail(err, size, "kernel '%s': no room in dom0 for its %lu MiB decompressed (%s)", name,
                      (unsigned long)(bzi.decompressed_size >> 20), xen_errno_name(vrc));
     }
     size_t len = 0;
     rc = bzimage_decompress(b->kernel, b->kernel_size, vmap_va(b->scratch_first),
                             b->scratch_pages * PAGE_SIZE, &len, xz_work, sizeof(xz_work));
     if (rc)
-        return failf(err, size, "kernel '%s': %s", name, bzimage_strerror(rc));
+        return fmt_fail(err, size, "kernel '%s': %s", name, bzimage_strerror(rc));
     b->kernel = vmap_va(b->scratch_first);
     b->kernel_size = len;
     return 0;
@@ -175,30 +164,30 @@ static int check_inputs(struct build *b, char *err, size_t size)
     const struct xl_domain_config *cfg = b->cfg;
     const char *why;
     if (initrd_file(cfg->kernel, &b->kernel, &b->kernel_size, &why))
-        return failf(err, size, "kernel '%s': %s", cfg->kernel, why);
+        return fmt_fail(err, size, "kernel '%s': %s", cfg->kernel, why);
     if (cfg->ramdisk[0] && initrd_file(cfg->ramdisk, &b->ramdisk, &b->ramdisk_size, &why))
-        return failf(err, size, "ramdisk '%s': %s", cfg->ramdisk, why);
+        return fmt_fail(err, size, "ramdisk '%s': %s", cfg->ramdisk, why);
     if (unpack_kernel(b, err, size))
         return -1;
     int rc = elf_pv_parse(b->kernel, b->kernel_size, &b->ei);
     if (rc)
-        return failf(err, size, "kernel '%s': %s", cfg->kernel, elf_pv_strerror(rc));
+        return fmt_fail(err, size, "kernel '%s': %s", cfg->kernel, elf_pv_strerror(rc));
     const struct elf_pv_info *ei = &b->ei;
     if (ei->hypercall_page && (ei->hypercall_page < ei->virt_kstart || ei->hypercall_page >= ei->virt_kend ||
                                (ei->hypercall_page & (PAGE_SIZE - 1))))
-        return failf(err, size, "kernel '%s': its hypercall page 0x%lx is not a page of the image", cfg->kernel,
+        return fmt_fail(err, size, "kernel '%s': its hypercall page 0x%lx is not a page of the image", cfg->kernel,
                      ei->hypercall_page);
     if (cfg->vcpus != 1)
-        return failf(err, size, "only 1 vCPU per domain is supported");
+        return fmt_fail(err, size, "only 1 vCPU per domain is supported");
     uint64_t nr_pages = cfg->memory_mib << 8, needed = 0;
     if (nr_pages > (uint64_t)MAX_P2M_PAGES * (PAGE_SIZE / 8))
-        return failf(err, size, "memory = %lu MiB: the builder handles at most %lu MiB for now", cfg->memory_mib,
+        return fmt_fail(err, size, "memory = %lu MiB: the builder handles at most %lu MiB for now", cfg->memory_mib,
                      (uint64_t)MAX_P2M_PAGES * (PAGE_SIZE / 8) >> 8);
     if (pv_layout_plan(ei, b->ramdisk_size, nr_pages, true, &b->l, &needed)) {
         if (needed)
-            return failf(err, size, "memory = %lu MiB is too small: the boot layout alone needs %lu MiB",
+            return fmt_fail(err, size, "memory = %lu MiB is too small: the boot layout alone needs %lu MiB",
                          cfg->memory_mib, (needed + 255) >> 8);
-        return failf(err, size, "kernel '%s': its layout cannot be mapped (VIRT_BASE not 2 MiB aligned?)",
+        return fmt_fail(err, size, "kernel '%s': its layout cannot be mapped (VIRT_BASE not 2 MiB aligned?)",
                      cfg->kernel);
     }
     b->region_pages = (b->l.v_end - b->l.v_start) / PAGE_SIZE;
@@ -211,7 +200,7 @@ static int check_inputs(struct build *b, char *err, size_t size)
     if (!vrc)
         vrc = vmap_reserve(b->region_pages);
     if (vrc)
-        return failf(err, size, "cannot map %lu MiB of the new domain in dom0 (%s)", b->region_pages >> 8,
+        return fmt_fail(err, size, "cannot map %lu MiB of the new domain in dom0 (%s)", b->region_pages >> 8,
                      xen_errno_name(vrc));
     return 0;
 }
@@ -228,7 +217,7 @@ static int populate_memory(struct build *b, char *err, size_t size)
         if (!rc)
             rc = vmap_map(b->p2m_first + done, &p2m_page_mfns[done], n, b->dom);
         if (rc)
-            return failf(err, size, "cannot allocate the p2m of %lu MiB (%s)", b->cfg->memory_mib,
+            return fmt_fail(err, size, "cannot allocate the p2m of %lu MiB (%s)", b->cfg->memory_mib,
                          xen_errno_name(rc));
         done += n;
     }
@@ -246,7 +235,7 @@ static int populate_memory(struct build *b, char *err, size_t size)
             b->p2m[pfn] = pfn;
         long rc = populate(b->dom, &b->p2m[first], end - first);
         if (rc)
-            return failf(err, size, "cannot get %lu MiB from the hypervisor's free memory (%s)",
+            return fmt_fail(err, size, "cannot get %lu MiB from the hypervisor's free memory (%s)",
                          b->cfg->memory_mib, xen_errno_name(rc));
     }
     /* The rest of the boot region (the p2m's own pages are mapped). */
@@ -255,7 +244,7 @@ static int populate_memory(struct build *b, char *err, size_t size)
     if (!rc && after < b->region_pages)
         rc = vmap_map(after, &b->p2m[after], b->region_pages - after, b->dom);
     if (rc)
-        return failf(err, size, "cannot map the new domain's memory (%s)", xen_errno_name(rc));
+        return fmt_fail(err, size, "cannot map the new domain's memory (%s)", xen_errno_name(rc));
     return 0;
 }
 
@@ -268,7 +257,7 @@ static int fill_region(struct build *b, uint64_t *l4_mfn, char *err, size_t size
     int rc = elf_pv_load(b->kernel, b->kernel_size, &b->ei, AT(b->ei.virt_kstart),
                          (size_t)(b->ei.virt_kend - b->ei.virt_kstart));
     if (rc)
-        return failf(err, size, "kernel '%s': %s", b->cfg->kernel, elf_pv_strerror(rc));
+        return fmt_fail(err, size, "kernel '%s': %s", b->cfg->kernel, elf_pv_strerror(rc));
     if (b->ramdisk_size)
         memcpy(AT(l->initrd_start), b->ramdisk, b->ramdisk_size);
     if (b->ei.hypercall_page)
@@ -277,12 +266,12 @@ static int fill_region(struct build *b, uint64_t *l4_mfn, char *err, size_t size
     struct xen_domctl_getdomaininfo info;
     long hrc = domctl_getdomaininfo(b->dom, &info);
     if (hrc || info.domain != b->dom)
-        return failf(err, size, "getdomaininfo failed (%s)", xen_errno_name(hrc ? hrc : -XEN_ESRCH));
+        return fmt_fail(err, size, "getdomaininfo failed (%s)", xen_errno_name(hrc ? hrc : -XEN_ESRCH));
     /* §3.9: the xenstore and console ports, offered to dom0 (their backend). */
     long store_port = evtchn_alloc_unbound(b->dom, 0);
     long console_port = store_port > 0 ? evtchn_alloc_unbound(b->dom, 0) : store_port;
     if (console_port <= 0)
-        return failf(err, size, "cannot allocate event channels (%s)", xen_errno_name(console_port));
+        return fmt_fail(err, size, "cannot allocate event channels (%s)", xen_errno_name(console_port));
 
     struct start_info *si = (struct start_info *)AT(l->start_info);
     memset(si, 0, sizeof(*si));
@@ -317,7 +306,7 @@ static int start_vcpu(struct build *b, uint64_t l4_mfn, bool paused, char *err, 
     struct mmuext_op pin = { .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = l4_mfn };
     long rc = hyp_mmuext_op(&pin, 1, &done, b->dom);
     if (rc)
-        return failf(err, size, "the new domain's page tables do not validate (%s)", xen_errno_name(rc));
+        return fmt_fail(err, size, "the new domain's page tables do not validate (%s)", xen_errno_name(rc));
 
     uint64_t stack_top = b->l.stack + PAGE_SIZE;
     memset(&vcpu_ctx, 0, sizeof(vcpu_ctx));
@@ -332,9 +321,9 @@ static int start_vcpu(struct build *b, uint64_t l4_mfn, bool paused, char *err, 
     vcpu_ctx.kernel_sp = stack_top;
     vcpu_ctx.ctrlreg[3] = l4_mfn << 12;
     if ((rc = domctl_set_vcpu_context(b->dom, &vcpu_ctx)))
-        return failf(err, size, "setvcpucontext failed (%s)", xen_errno_name(rc));
+        return fmt_fail(err, size, "setvcpucontext failed (%s)", xen_errno_name(rc));
     if (!paused && (rc = domctl_unpause(b->dom)))
-        return failf(err, size, "unpause failed (%s)", xen_errno_name(rc));
+        return fmt_fail(err, size, "unpause failed (%s)", xen_errno_name(rc));
     return 0;
 }
 
@@ -376,11 +365,11 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
     long rc = domctl_create(&b.dom);
     if (rc) {
         release_scratch(&b);
-        return failf(err, err_size, "createdomain failed (%s)", xen_errno_name(rc));
+        return fmt_fail(err, err_size, "createdomain failed (%s)", xen_errno_name(rc));
     }
     uint64_t l4_mfn = 0;
     if ((rc = domctl_max_mem(b.dom, cfg->memory_mib << 10))) {
-        failf(err, err_size, "max_mem failed (%s)", xen_errno_name(rc));
+        fmt_fail(err, err_size, "max_mem failed (%s)", xen_errno_name(rc));
         goto fail;
     }
     if (populate_memory(&b, err, err_size) || fill_region(&b, &l4_mfn, err, err_size))
@@ -389,13 +378,13 @@ int build_domain(const struct xl_domain_config *cfg, bool paused, domid_t *domid
     /* Nothing of the guest may stay mapped here: its page tables could not
      * be pinned, and a destroyed domain's frames would outlive it. */
     if ((rc = vmap_unmap(0, b.region_pages))) {
-        failf(err, err_size, "cannot unmap the new domain (%s)", xen_errno_name(rc));
+        fmt_fail(err, err_size, "cannot unmap the new domain (%s)", xen_errno_name(rc));
         goto fail;
     }
     /* xenstore before the guest runs: Linux's xenbus waits on it (§8.4). */
     if ((rc = xs_domain_write_home(b.dom, cfg->name, cfg->memory_mib << 10, 1)) ||
         (rc = xs_domain_introduce(b.dom, b.store_mfn, b.store_port))) {
-        failf(err, err_size, "cannot introduce the domain to xenstore (%s)", xen_errno_name(rc));
+        fmt_fail(err, err_size, "cannot introduce the domain to xenstore (%s)", xen_errno_name(rc));
         goto fail;
     }
     if ((rc = (int)write_console_nodes(&b)) || (rc = console_backend_add(b.dom, cfg->name)))

@@ -14,6 +14,8 @@
  * length the full output would have had, like C's vsnprintf. */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 /* The value of a hex digit (either case), or -1. */
+/* Formats an error message into buf and returns -1: `return fmt_fail(why, ...)`. */
+int fmt_fail(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int fmt_hex_digit(int c);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
