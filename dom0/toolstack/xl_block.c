@@ -12,25 +12,15 @@
 #include "xl.h"
 #include "xl_block.h"
 
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int check_one(domid_t domid, const struct xl_disk *d, char *why, size_t size)
 {
     if (!blk_target_find(d->target))
-        return fail(why, size, "disk '%s': dom0 has no such block device", d->target);
+        return fmt_fail(why, size, "disk '%s': dom0 has no such block device", d->target);
     if (block_backend_has(domid, d->devid))
-        return fail(why, size, "domain %u already has a disk at %s", domid, d->vdev);
+        return fmt_fail(why, size, "domain %u already has a disk at %s", domid, d->vdev);
     /* Any domain, this one included: the same disk twice is sharing too. */
     if (block_backend_target_busy(d->target, d->writable, DOMID_SELF))
-        return fail(why, size, "Device %s is mounted in a guest domain, and so cannot be mounted %s", d->target,
+        return fmt_fail(why, size, "Device %s is mounted in a guest domain, and so cannot be mounted %s", d->target,
                     d->writable ? "read-write now" : "now");
     return 0;
 }
@@ -43,7 +33,7 @@ int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char 
         /* Within the one domain: the same disk twice, writable, is sharing too. */
         for (unsigned j = 0; j < i; j++)
             if (strcmp(disks[j].target, disks[i].target) == 0 && (disks[i].writable || disks[j].writable))
-                return fail(why, why_size, "disk '%s' is given twice and writable", disks[i].target);
+                return fmt_fail(why, why_size, "disk '%s' is given twice and writable", disks[i].target);
     }
     return 0;
 }
@@ -59,13 +49,15 @@ long xl_dev_put(const char *dir, const char *key, const char *fmt, ...)
     return xenstored_write_str(path, value);
 }
 
-int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t why_size)
+void xl_dev_paths(domid_t domid, const char *kind, uint32_t devid, char be[XL_DEV_DIR_MAX], char fe[XL_DEV_DIR_MAX])
 {
-    char be[64], fe[64], perms[24];
-    if (check_one(domid, d, why, why_size))
-        return -1;
-    fmt_snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%u", domid, d->devid);
-    fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u", domid, d->devid);
+    fmt_snprintf(be, XL_DEV_DIR_MAX, "/local/domain/0/backend/%s/%u/%u", kind, domid, devid);
+    fmt_snprintf(fe, XL_DEV_DIR_MAX, "/local/domain/%u/device/%s/%u", domid, kind, devid);
+}
+
+long xl_dev_dirs(domid_t domid, const char *be, const char *fe)
+{
+    char perms[24];
     /* Backend: dom0's, readable by the domain; frontend: the domain's,
      * readable by dom0 (children inherit these). */
     long rc = xenstored_mkdir(be);
@@ -77,7 +69,6 @@ int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t wh
     fmt_snprintf(perms, sizeof(perms), "n%u r0", domid);
     if (!rc)
         rc = xenstored_set_perms(fe, perms);
-    const char *type = d->cdrom ? "cdrom" : "disk";
     if (!rc)
         rc = xl_dev_put(be, "frontend", "%s", fe);
     if (!rc)
@@ -85,11 +76,22 @@ int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t wh
     if (!rc)
         rc = xl_dev_put(be, "online", "1");
     if (!rc)
+        rc = xl_dev_put(be, "state", "1");
+    return rc;
+}
+
+int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t why_size)
+{
+    char be[XL_DEV_DIR_MAX], fe[XL_DEV_DIR_MAX];
+    if (check_one(domid, d, why, why_size))
+        return -1;
+    xl_dev_paths(domid, "vbd", d->devid, be, fe);
+    long rc = xl_dev_dirs(domid, be, fe);
+    const char *type = d->cdrom ? "cdrom" : "disk";
+    if (!rc)
         rc = xl_dev_put(be, "removable", "%u", d->cdrom ? 1 : 0);
     if (!rc)
         rc = xl_dev_put(be, "bootable", "1");
-    if (!rc)
-        rc = xl_dev_put(be, "state", "1");
     if (!rc)
         rc = xl_dev_put(be, "dev", "%s", d->vdev);
     if (!rc)
@@ -115,7 +117,7 @@ int xl_block_attach(domid_t domid, const struct xl_disk *d, char *why, size_t wh
     if (rc) {
         (void)xenstored_rm(be);
         (void)xenstored_rm(fe);
-        return fail(why, why_size, "cannot attach %s (%s)", d->vdev, xen_errno_name(rc));
+        return fmt_fail(why, why_size, "cannot attach %s (%s)", d->vdev, xen_errno_name(rc));
     }
     return 0;
 }

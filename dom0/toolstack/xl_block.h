@@ -23,6 +23,15 @@ int xl_block_check(domid_t domid, const struct xl_disk *disks, unsigned n, char 
 /* Shared with the vif side: writes <dir>/<key> = the formatted value
  * (Xen's -errno), and reads <dir>/<key> as a number (dflt when missing
  * or not one). */
+#define XL_DEV_DIR_MAX 64
+/* A device's backend and frontend directories, as libxl names them:
+ * /local/domain/0/backend/<kind>/<domid>/<devid> and
+ * /local/domain/<domid>/device/<kind>/<devid>. */
+void xl_dev_paths(domid_t domid, const char *kind, uint32_t devid, char be[XL_DEV_DIR_MAX], char fe[XL_DEV_DIR_MAX]);
+/* Makes both directories with libxl's permissions and the backend keys
+ * every device has (frontend, frontend-id, online 1, state 1). The caller
+ * writes the rest, the frontend's state last. Returns 0 or -errno. */
+long xl_dev_dirs(domid_t domid, const char *be, const char *fe);
 long xl_dev_put(const char *dir, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 long xl_dev_read_num(const char *dir, const char *key, long dflt);
 /* dir/key as text for printing, `dflt` if absent: guests may write these

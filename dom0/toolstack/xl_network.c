@@ -13,14 +13,6 @@
 #include "xl_block.h"
 #include "xl_network.h"
 
-#define VIF_DIR_MAX 64
-
-static void dirs(domid_t domid, uint32_t devid, char *be, char *fe)
-{
-    fmt_snprintf(be, VIF_DIR_MAX, "/local/domain/0/backend/vif/%u/%u", domid, devid);
-    fmt_snprintf(fe, VIF_DIR_MAX, "/local/domain/%u/device/vif/%u", domid, devid);
-}
-
 static bool exists(const char *path)
 {
     char v[4];
@@ -35,9 +27,9 @@ int xl_network_prepare(struct xl_vif *vifs, unsigned n, char *why, size_t why_si
 
 int xl_network_attach(domid_t domid, const struct xl_vif *vif, char *why, size_t why_size)
 {
-    char be[VIF_DIR_MAX], fe[VIF_DIR_MAX], perms[24], mac[XL_VIF_MAC_TEXT];
+    char be[XL_DEV_DIR_MAX], fe[XL_DEV_DIR_MAX], mac[XL_VIF_MAC_TEXT];
     uint32_t devid = (uint32_t)vif->devid;
-    dirs(domid, devid, be, fe);
+    xl_dev_paths(domid, "vif", devid, be, fe);
     if (vif->devid < 0 || !vif->have_mac) {
         fmt_snprintf(why, why_size, "vif without devid or MAC");
         return -1;
@@ -47,25 +39,7 @@ int xl_network_attach(domid_t domid, const struct xl_vif *vif, char *why, size_t
         return -1;
     }
     xl_mac_format(vif->mac, mac);
-    /* Backend: dom0's, readable by the domain; frontend: the domain's,
-     * readable by dom0 (children inherit these). */
-    long rc = xenstored_mkdir(be);
-    fmt_snprintf(perms, sizeof(perms), "n0 r%u", domid);
-    if (!rc)
-        rc = xenstored_set_perms(be, perms);
-    if (!rc)
-        rc = xenstored_mkdir(fe);
-    fmt_snprintf(perms, sizeof(perms), "n%u r0", domid);
-    if (!rc)
-        rc = xenstored_set_perms(fe, perms);
-    if (!rc)
-        rc = xl_dev_put(be, "frontend", "%s", fe);
-    if (!rc)
-        rc = xl_dev_put(be, "frontend-id", "%u", domid);
-    if (!rc)
-        rc = xl_dev_put(be, "online", "1");
-    if (!rc)
-        rc = xl_dev_put(be, "state", "1");
+    long rc = xl_dev_dirs(domid, be, fe);
     if (!rc && vif->script[0])
         rc = xl_dev_put(be, "script", "%s", vif->script);
     if (!rc)
@@ -224,7 +198,7 @@ void cmd_network_detach(int argc, char **argv)
     uint64_t devid;
     if (xenbus_parse_uint(f.found, XL_VIF_DEVID_MAX, &devid) && net_backend_detach(domid, (uint32_t)devid) == 0)
         return;
-    char be[VIF_DIR_MAX], fe[VIF_DIR_MAX];
+    char be[XL_DEV_DIR_MAX], fe[XL_DEV_DIR_MAX];
     fmt_snprintf(be, sizeof(be), "/local/domain/0/backend/vif/%u/%s", domid, f.found);
     fmt_snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%s", domid, f.found);
     (void)xenstored_rm(be);
