@@ -402,9 +402,9 @@ void net_backend_poll(void)
     work_left = false;
     bool again = false;
     nr_passes++;
+    /* The uplink's frames came in through netdev_poll_all() in dom0's loop,
+     * just before this pass, and wait in the vifs' queues. */
     lifecycle(changed);
-    if (uplink)
-        netdev_poll(uplink);
     /* One pass: every vif in turn, starting one further each time. */
     for (unsigned k = 0; k < NET_BACKEND_MAX; k++) {
         struct vif *v = &vifs[(rr_next + k) % NET_BACKEND_MAX];
